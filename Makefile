@@ -1,0 +1,27 @@
+# `make` sets up .venv and rebuilds processed/ from raw/; `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: all dataset test bench audit clean-cache
+
+all: dataset
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt setuptools
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]' --no-build-isolation
+	touch $(STAMP)
+
+dataset: $(STAMP)
+	$(BIN)/pipeline build --raw raw --out processed
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+clean-cache:
+	rm -rf .cache

@@ -1,0 +1,95 @@
+"""The one command line: ``pipeline build|clean|explain``.
+
+``clean`` is the interface other tools use: one JSON object on stdout,
+documented field by field in the README. Errors go to stderr with a
+non-zero exit status and say what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .build import build, read_input
+from .document import Rejected
+from .records import block_rows, clean_record
+from .stages import process
+
+EXIT_REJECTED = 2
+EXIT_USAGE = 64
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="rebuild the dataset in --out from the pages in --raw")
+    p.add_argument("--raw", default="raw", type=Path, help="directory of raw pages (default: raw)")
+    p.add_argument("--out", default="processed", type=Path, help="output directory (default: processed)")
+    p.add_argument("--cache", default=".cache/pipeline", type=Path,
+                   help="per-page result cache (default: .cache/pipeline)")
+    p.add_argument("--no-cache", action="store_true", help="process every page again")
+    p.add_argument("--force", action="store_true", help="rewrite outputs even if up to date")
+
+    for name, helptext in (("clean", "print one page's cleaned article as JSON"),
+                           ("explain", "show one page block by block with labels and edits")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("path", help="a raw page, or - for standard input")
+
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return _build(args)
+    return _one_page(args.command, args.path)
+
+
+def _build(args) -> int:
+    try:
+        summary = build(args.raw, args.out, cache_dir=None if args.no_cache else args.cache,
+                        progress=True, force=args.force)
+    except FileNotFoundError as exc:
+        print(f"pipeline build: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary.line())
+    return 0
+
+
+def _one_page(command: str, path: str) -> int:
+    try:
+        if path == "-":
+            raw, source = sys.stdin.buffer.read(), "<stdin>"
+        else:
+            raw, source = read_input(Path(path)), path
+        doc = process(raw, source)
+    except Rejected as exc:
+        print(f"pipeline {command}: {path}: rejected ({exc.reason}): {exc.detail}", file=sys.stderr)
+        return EXIT_REJECTED
+    if command == "clean":
+        json.dump(clean_record(doc), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _explain(doc)
+    return 0
+
+
+def _explain(doc) -> None:
+    out = sys.stdout
+    out.write(f"{doc.source}  id={doc.id}  encoding={doc.encoding}  lang={doc.lang} ({doc.lang_confidence})\n")
+    for key, value in sorted(doc.meta.items()):
+        out.write(f"  meta {key}: {value}\n")
+    for flag in doc.flags:
+        out.write(f"  flag {flag}\n")
+    for row in block_rows(doc):
+        status = "KEEP" if row["kept"] else f"DROP {row['drop']}"
+        out.write(f"\n[{row['block']:>3}] {status}  <{row['tag']}>")
+        if row["lang"]:
+            out.write(f"  lang={row['lang']}")
+        if row["scores"]:
+            out.write("  " + " ".join(f"{k}={v:g}" for k, v in row["scores"].items()))
+        out.write("\n")
+        for edit in row["edits"]:
+            out.write(f"      edit {edit}\n")
+        if row["edits"]:
+            out.write(f"      was: {row['original']}\n")
+        out.write(f"      {row['text']}\n")

@@ -1,0 +1,101 @@
+"""Decode stage: raw bytes to text, recording the encoding used.
+
+Decoding the bytes right beats repairing the text afterwards: once GBK
+bytes have been read as cp1252, ftfy cannot undo it. So the order is
+BOM, then strict UTF-8, then the page's own ``<meta charset>`` if the
+bytes agree with it, then a charset detector.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+
+from .config import settings
+from .document import Document, Rejected
+
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# File signatures of formats that are never a page of text.
+BINARY_MAGIC = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-", b"PK\x03\x04",
+    b"\x1f\x8b", b"BM", b"RIFF", b"\x7fELF", b"OggS", b"fLaC", b"ID3",
+)
+
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+# Detector answers folded to the codec we decode with. Single-byte Latin
+# guesses become cp1252 (the detector often says cp1250, which turns the
+# Spanish `ñ` and `¿` into `ń` and `ż`); GB2312/GBK become their superset.
+FOLD = {
+    "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030",
+    "big5": "big5hkscs", "big5hkscs": "big5hkscs", "cp950": "big5hkscs",
+}
+LATIN_FAMILY = {"cp1250", "cp1252", "iso8859-1", "iso8859-2", "iso8859-15", "mac-roman", "mac-latin2", "cp850", "cp437", "ascii"}
+CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def decode(doc: Document) -> Document:
+    """Set ``doc.text`` and ``doc.encoding`` from ``doc.raw``, or reject."""
+    doc.text, doc.encoding = decode_bytes(doc.raw)
+    return doc
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str]:
+    """Return ``(text, encoding)``; raise :class:`Rejected` when impossible."""
+    if not raw.strip():
+        raise Rejected("empty_file", "the file has no content")
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise Rejected("undecodable", f"{encoding} byte order mark but invalid {encoding}: {exc.reason}") from None
+    if raw.startswith(BINARY_MAGIC):
+        raise Rejected("binary", "starts with the signature of a binary file format")
+    head = raw[:65536]
+    if len(CONTROL.findall(head)) > settings()["input"]["max_control_ratio"] * len(head):
+        raise Rejected("binary", "too many NUL or control bytes for text")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    declared = META_CHARSET.search(head)
+    if declared:
+        encoding = _codec_name(declared.group(1).decode("ascii", "replace"))
+        if encoding:
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError:
+                pass
+    guess = charset_normalizer.from_bytes(raw[:200_000]).best()
+    if guess is None:
+        raise Rejected("undecodable", "not UTF-8 and no character set fits the bytes")
+    encoding = _codec_name(guess.encoding) or guess.encoding
+    for candidate in (encoding, "latin-1") if encoding == "cp1252" else (encoding,):
+        try:
+            return raw.decode(candidate), candidate
+        except UnicodeDecodeError:
+            pass
+    else:
+        raise Rejected("undecodable", f"detected {encoding}, but the bytes are not valid {encoding}") from None
+
+
+def _codec_name(label: str) -> str | None:
+    """Python's codec name for a charset label, folded per ``FOLD``."""
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    name = FOLD.get(name, name)
+    if name in LATIN_FAMILY:
+        return "cp1252"
+    return name

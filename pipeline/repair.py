@@ -1,0 +1,80 @@
+"""Repair stage: fix mojibake and leftover HTML entities in each block.
+
+ftfy does the work, configured so it never damages Chinese: its defaults
+turn full-width ``，：（）`` into ASCII and curly quotes into straight ones,
+so both are off. Each fix ftfy applies is recorded on the block as
+``ftfy:<step>``.
+
+ftfy cannot repair Chinese GBK or Big5 text that was read as cp1252 and
+saved again as UTF-8 (``Ò»Ð©`` for ``一些``): that is not UTF-8 mojibake.
+:func:`undo_cjk_as_latin` detects that case, re-encodes and decodes as
+GB18030 or Big5, and keeps the result only when it is clearly Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+
+import charset_normalizer
+import ftfy
+import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
+
+from .document import Document
+
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    fix_character_width=False,  # keeps full-width Chinese punctuation
+    uncurl_quotes=False,        # keeps “ ” and ‘ ’
+    fix_latin_ligatures=True,
+    normalization="NFC",        # never NFKC: that also folds full-width forms
+    explain=True,
+)
+# Characters only mojibake of CJK double-byte text is made of: Latin-1
+# letters and symbols from the upper half of cp1252.
+LATIN_HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]")
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Latin text with accents has far fewer of these per letter than mojibake.
+MIN_LATIN_HIGH_SHARE = 0.3
+MIN_HAN_SHARE = 0.6
+CJK_CODECS = ("gb18030", "big5hkscs")
+# Cheap pre-check: ftfy only runs where something looks off.
+SUSPECT = re.compile(r"[\u0080-\u00ff\u0100-\u017f\u02c6-\u02dc\u2010-\u203a\u20ac\u2122\ufffd&\u001b\ufb00-\ufb06]")
+
+
+def repair(doc: Document) -> Document:
+    """Fix each kept block in place, recording what was done."""
+    for block in doc.blocks:
+        if not block.kept:
+            continue
+        fixed = undo_cjk_as_latin(block.text)
+        if fixed is not None:
+            block.edit(fixed[0], f"repair:cjk_as_cp1252 {fixed[1]}")
+        if SUSPECT.search(block.text):
+            result = ftfy.fix_and_explain(block.text, FTFY_CONFIG)
+            steps = ",".join(f"{kind} {arg}" for kind, arg in result.explanation or ())
+            block.edit(result.text, f"ftfy:{steps}")
+    return doc
+
+
+def undo_cjk_as_latin(text: str) -> tuple[str, str] | None:
+    """``(fixed, codec)`` when ``text`` is CJK bytes misread as cp1252."""
+    letters = sum(1 for c in text if c.isalpha())
+    high = len(LATIN_HIGH.findall(text))
+    if letters == 0 or high < 4 or high < MIN_LATIN_HIGH_SHARE * letters:
+        return None
+    try:
+        data = text.encode("sloppy-windows-1252")
+    except UnicodeEncodeError:
+        return None
+    # GB18030 accepts almost any byte pair, Big5 text included, so let the
+    # charset detector's coherence check choose between the two.
+    guess = charset_normalizer.from_bytes(data, cp_isolation=list(CJK_CODECS)).best()
+    for codec in (guess.encoding,) if guess else ():
+        try:
+            candidate = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        han = len(HAN.findall(candidate))
+        non_ascii = sum(1 for c in candidate if ord(c) > 127)
+        if non_ascii and han >= MIN_HAN_SHARE * non_ascii:
+            return candidate, codec
+    return None

@@ -1,0 +1,34 @@
+"""The pipeline: a list of stages, each a plain function ``doc -> doc``.
+
+Read top to bottom, this is everything that happens to a page. A new
+stage is one module and one line here.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .decode import decode
+from .document import Document, Rejected
+from .language import detect_language
+from .markup import markup
+from .repair import repair
+
+STAGES = (
+    ("decode", decode),
+    ("markup", markup),
+    ("repair", repair),
+    ("language", detect_language),
+)
+
+
+def process(raw: bytes, source: str) -> Document:
+    """Run every stage on one page; raise :class:`Rejected` if unusable."""
+    doc = Document(raw=raw, source=source)
+    for name, stage in STAGES:
+        start = time.perf_counter()
+        doc = stage(doc)
+        doc.timings[name] = time.perf_counter() - start
+    if not doc.clean_text.strip():
+        raise Rejected("empty_after_cleaning", "no article text is left once boilerplate and markup are removed")
+    return doc
