@@ -28,11 +28,11 @@ import pyarrow.parquet as pq
 from . import __version__
 from .config import rules_fingerprint, settings
 from .document import Rejected
-from .records import ARTICLE_SCHEMA, ITEM_SCHEMA, article_row, item_rows, removed_rows
+from .records import ARTICLE_SCHEMA, ITEM_SCHEMA, article_row, block_rows, item_rows, removed_rows
 from .stages import process
 
 OUTPUTS = ("articles.jsonl", "articles.parquet", "items.jsonl", "items.parquet",
-           "removed.jsonl", "rejected.jsonl", "manifest.json")
+           "blocks.jsonl", "removed.jsonl", "rejected.jsonl", "manifest.json")
 LIBRARIES = ("beautifulsoup4", "charset-normalizer", "ftfy", "langdetect", "opencc",
              "pandas", "pyarrow", "pypinyin")
 PARQUET_BATCH = 500
@@ -110,6 +110,7 @@ def run_page(raw: bytes, source: str) -> dict:
         "article": article_row(doc),
         "removed": removed_rows(doc),
         "items": item_rows(doc),
+        "blocks": [{"doc_id": doc.id, **row} for row in block_rows(doc)],
         "timings": doc.timings,
     }
 
@@ -123,7 +124,7 @@ class _Writers:
         self.tmp = {name: out_dir / f".{name}.tmp" for name in OUTPUTS}
         self.jsonl = {
             name: open(self.tmp[name], "w", encoding="utf-8", newline="\n")
-            for name in ("articles.jsonl", "items.jsonl", "removed.jsonl", "rejected.jsonl")
+            for name in ("articles.jsonl", "items.jsonl", "blocks.jsonl", "removed.jsonl", "rejected.jsonl")
         }
         self.parquet = {
             "articles.parquet": _ParquetStream(self.tmp["articles.parquet"], ARTICLE_SCHEMA),
@@ -242,6 +243,8 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
                     writers.write("removed.jsonl", row)
                 for row in result["items"]:
                     writers.write("items.jsonl", row)
+                for row in result["blocks"]:
+                    writers.write("blocks.jsonl", row)
             else:
                 summary.rejected += 1
                 writers.write("rejected.jsonl", {

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import time
 
+from .boilerplate import strip_boilerplate
 from .decode import decode
 from .document import Document, Rejected
 from .language import detect_language
 from .markup import markup
 from .repair import repair
+from .spam import remove_spam
 
 STAGES = (
     ("decode", decode),
     ("markup", markup),
     ("repair", repair),
+    ("spam", remove_spam),
+    ("boilerplate", strip_boilerplate),
     ("language", detect_language),
 )
 

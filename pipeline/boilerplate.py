@@ -1,0 +1,289 @@
+"""Boilerplate stage: page furniture around the article, each removal named.
+
+Content farms wrap a short article in a breadcrumb, a repeated title, a
+publication line, and a footer of previous/next links, related titles and
+"To Top". In order, this stage:
+
+1. drops blocks inside HTML page furniture (``<nav>``, cookie bars...);
+2. reads the head of the page: breadcrumb (site, category, title), the
+   title line and its repeats, the publication line (to ``published_at``);
+3. drops everything from a footer marker on, unless article text resumes;
+4. drops runs of short title-like lines (link lists) even without a marker.
+
+Phrases and thresholds are in ``rules/boilerplate.toml``; every dropped
+block says ``boilerplate:<rule>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime
+
+from .config import load_toml
+from .document import Block, Document
+from .fold import fold
+
+BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆]+")
+SENTENCE_END = re.compile(r"[.。!！]['\"”’)）]?$")
+SENTENCE_MARK = re.compile(r"[.!?。！？](?:\s|$)")
+LIST_MARKER = re.compile(
+    r"^\s*(?:\(?\d{1,2}[.、,)）:：]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.]|"
+    r"[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十\d]{1,3}|\d{1,2}[^\W\d_])"
+)
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+NON_WORD = re.compile(r"[\W_]+")
+LATIN_TAIL = re.compile(r"^[a-z]")
+
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_TIME = r"(?:[ t]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
+DATE_PATTERNS = (
+    ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?" + _TIME)),
+    ("dmy", re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)),
+    ("mdy_name", re.compile(rf"({_MONTH})\.? (\d{{1,2}}),? (\d{{4}})" + _TIME)),
+    ("dmy_name", re.compile(rf"(\d{{1,2}}) (?:de )?({_MONTH})\.?,? (?:de |del )?(\d{{4}})" + _TIME)),
+)
+
+
+@functools.cache
+def _rules() -> dict:
+    return load_toml("boilerplate.toml")
+
+
+def strip_boilerplate(doc: Document) -> Document:
+    """Label page furniture as dropped and lift metadata out of it."""
+    rules = _rules()
+    _drop_zones(doc, rules)
+    _read_head(doc, rules)
+    _drop_footer(doc, rules)
+    _drop_link_lists(doc, rules)
+    return doc
+
+
+def _drop_zones(doc: Document, rules: dict) -> None:
+    zones = set(rules["zone"]["drop"])
+    for block in doc.kept_blocks:
+        for key in block.scores:
+            if key.startswith("zone:") and key[5:] in zones and block.tag != "h1":
+                block.drop_as(f"boilerplate:zone_{key[5:]}")
+                break
+
+
+# -- head of the page: breadcrumb, title, publication line -----------------
+
+def _read_head(doc: Document, rules: dict) -> None:
+    head = doc.kept_blocks[: rules["breadcrumb"]["head_blocks"]]
+    for block in head:
+        crumb = parse_breadcrumb(block.text, rules["breadcrumb"])
+        if crumb:
+            block.drop_as("boilerplate:breadcrumb")
+            for key, value in crumb.items():
+                if value:
+                    doc.meta.setdefault(key, value)
+            break
+    _html_title(doc, rules)
+    _title_line(doc, rules)
+    for block in doc.kept_blocks[: rules["published"]["head_blocks"]]:
+        when = parse_published(block.text, rules["published"])
+        if when:
+            block.drop_as("boilerplate:published")
+            doc.meta.setdefault("published_at", when)
+            break
+
+
+def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
+    """``{site, category, title}`` if ``text`` is a breadcrumb line, else None."""
+    if len(text) > cfg["max_chars"]:
+        return None
+    line = BULLET.sub("", text).strip()
+    key = fold(line)
+    prefixed = False
+    for prefix in cfg["prefixes"]:
+        if key.startswith(prefix):
+            line = line[len(prefix):].lstrip(" :：-–>»›")
+            prefixed = True
+            break
+    for sep in cfg["separators"]:
+        parts = [p.strip() for p in line.split(sep)]
+        if len(parts) < 2 or not all(parts):
+            continue
+        home = fold(parts[0]) in cfg["home_words"]
+        if len(parts) < cfg["min_parts"] and not (prefixed or home):
+            continue
+        if any(len(p) > cfg["max_part_chars"] for p in parts):
+            continue
+        if any(SENTENCE_MARK.search(p) for p in parts[:-1]):
+            continue
+        if home:
+            parts = parts[1:]
+            return {"site": "", "category": " > ".join(parts[:-1]), "title": parts[-1]}
+        return {"site": parts[0], "category": " > ".join(parts[1:-1]), "title": parts[-1]}
+    return None
+
+
+def _html_title(doc: Document, rules: dict) -> None:
+    """``<title>``: drop the block, keep its text (without a site suffix) as a candidate."""
+    for block in doc.kept_blocks:
+        if block.tag == "title":
+            block.drop_as("boilerplate:html_title")
+            title, site = split_title_suffix(block.text, rules["html_title"]["separators"])
+            doc.meta.setdefault("html_title", title)
+            if site:
+                doc.meta.setdefault("site", site)
+
+
+def split_title_suffix(text: str, separators: list[str]) -> tuple[str, str]:
+    """``"How to X | Site"`` -> ``("How to X", "Site")``: the longer part is the title."""
+    for sep in separators:
+        if sep in text:
+            head, _, tail = text.rpartition(sep)
+            if len(tail) < len(head):
+                return head.strip(), tail.strip()
+    return text.strip(), ""
+
+
+def _title_line(doc: Document, rules: dict) -> None:
+    """Find the title line, tag it, and drop its repeats near the top."""
+    head = doc.kept_blocks[: rules["breadcrumb"]["head_blocks"]]
+    title = doc.meta.get("title") or ""
+    if not title:
+        heading = next((b for b in doc.kept_blocks if b.tag == "h1"), None)
+        if heading is not None:
+            title = heading.text
+        elif doc.meta.get("html_title"):
+            title = doc.meta["html_title"]
+        elif head and _title_like(head[0].text):
+            title = head[0].text
+    if not title:
+        return
+    doc.meta["title"] = title
+    target = _norm(title)
+    seen = False
+    for block in head:
+        if _norm(block.text) == target:
+            if seen:
+                block.drop_as("boilerplate:repeated_title")
+            else:
+                block.tag = "title" if block.tag in ("line", "text") else block.tag
+                seen = True
+
+
+def _title_like(text: str) -> bool:
+    return len(text) <= 120 and not SENTENCE_END.search(text) and len(SENTENCE_MARK.findall(text)) <= 1
+
+
+def _norm(text: str) -> str:
+    return NON_WORD.sub("", fold(text))
+
+
+def parse_published(text: str, cfg: dict) -> str | None:
+    """ISO 8601 date of a short ``Published: <date>`` line, else None."""
+    if len(text) > cfg["max_chars"]:
+        return None
+    key = fold(text)
+    for label in cfg["labels"]:
+        at = key.find(label)
+        if at < 0:
+            continue
+        if label.isascii() and at > 0 and key[at - 1].isalpha():
+            continue
+        rest = re.sub(r"^\s*[:：]?\s*", "", key[at + len(label):])
+        when = parse_date(rest, anchored=True)
+        if when:
+            return when
+    return None
+
+
+def parse_date(text: str, anchored: bool = False) -> str | None:
+    """The first date in ``text`` as ISO 8601 (with time when given)."""
+    for kind, pattern in DATE_PATTERNS:
+        m = pattern.match(text) if anchored else pattern.search(text)
+        if not m:
+            continue
+        g = m.groups()
+        if kind == "ymd":
+            y, mo, d = int(g[0]), int(g[1]), int(g[2])
+        elif kind == "dmy":
+            d, mo, y = int(g[0]), int(g[1]), int(g[2])
+        elif kind == "mdy_name":
+            mo, d, y = MONTHS[g[0]], int(g[1]), int(g[2])
+        else:
+            d, mo, y = int(g[0]), MONTHS[g[1]], int(g[2])
+        hh, mm, ss = g[3], g[4], g[5]
+        try:
+            if hh is not None:
+                return datetime(y, mo, d, int(hh), int(mm), int(ss or 0)).isoformat()
+            return datetime(y, mo, d).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+# -- footer navigation and link lists --------------------------------------
+
+def _drop_footer(doc: Document, rules: dict) -> None:
+    cfg = rules["footer"]
+    in_footer = False
+    for block in doc.kept_blocks:
+        if is_footer_marker(block.text, cfg):
+            block.drop_as("boilerplate:footer_nav")
+            in_footer = True
+        elif in_footer:
+            if _resumes_article(block.text, cfg):
+                in_footer = False
+            else:
+                block.drop_as("boilerplate:after_footer")
+
+
+def is_footer_marker(text: str, cfg: dict) -> bool:
+    """Does this line start with a footer marker such as ``Next article:``?"""
+    if len(text) > cfg["max_marker_chars"]:
+        return False
+    key = BULLET.sub("", fold(text)).lstrip()
+    for marker in cfg["markers"]:
+        if key.startswith(marker):
+            tail = key[len(marker):]
+            # "To Top" must not match "To topple": Latin markers end at a word edge.
+            if marker.isascii() and tail and LATIN_TAIL.match(tail):
+                continue
+            return True
+    return False
+
+
+def _resumes_article(text: str, cfg: dict) -> bool:
+    return len(text) >= cfg["resume_min_chars"] and len(SENTENCE_MARK.findall(text)) >= cfg["resume_min_sentences"]
+
+
+def _drop_link_lists(doc: Document, rules: dict) -> None:
+    cfg = rules["link_list"]
+    run: list[Block] = []
+    for block in doc.kept_blocks + [None]:
+        if block is not None and _link_like(block.text, cfg):
+            run.append(block)
+            continue
+        if len(run) >= cfg["min_run"]:
+            for item in run:
+                item.drop_as("boilerplate:link_list")
+                item.scores["link_run"] = float(len(run))
+        run = []
+
+
+def _link_like(text: str, cfg: dict) -> bool:
+    """A short title-like line: not a sentence, not a numbered item, not a heading."""
+    text = BULLET.sub("", text).strip()
+    if not text or SENTENCE_END.search(text) or text.endswith((":", "：")):
+        return False
+    if LIST_MARKER.match(text) or len(SENTENCE_MARK.findall(text)) > 1:
+        return False
+    cjk = len(CJK.findall(text))
+    if cjk:
+        return len(text) <= cfg["max_cjk_chars"]
+    return len(text.split()) <= cfg["max_latin_words"]
