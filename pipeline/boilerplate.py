@@ -33,7 +33,7 @@ LIST_MARKER = re.compile(
 )
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 NON_WORD = re.compile(r"[\W_]+")
-LATIN_TAIL = re.compile(r"^[a-z]")
+MARKER_TAIL = re.compile(r"\s*(?:$|[:：\-–—>»›|])")
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -48,8 +48,8 @@ _TIME = r"(?:[ t]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
 DATE_PATTERNS = (
     ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?" + _TIME)),
     ("dmy", re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)),
-    ("mdy_name", re.compile(rf"({_MONTH})\.? (\d{{1,2}}),? (\d{{4}})" + _TIME)),
-    ("dmy_name", re.compile(rf"(\d{{1,2}}) (?:de )?({_MONTH})\.?,? (?:de |del )?(\d{{4}})" + _TIME)),
+    ("mdy_name", re.compile(rf"({_MONTH})\.? (\d{{1,2}}),? (\d{{4}})" + _TIME, re.I)),
+    ("dmy_name", re.compile(rf"(\d{{1,2}}) (?:de )?({_MONTH})\.?,? (?:de |del )?(\d{{4}})" + _TIME, re.I)),
 )
 
 
@@ -120,7 +120,10 @@ def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
             continue
         if any(len(p) > cfg["max_part_chars"] for p in parts):
             continue
-        if any(SENTENCE_MARK.search(p) for p in parts[:-1]):
+        # Every part is a name: no sentence inside, at least two letters.
+        if any(SENTENCE_MARK.search(p) for p in parts[:-1]) or SENTENCE_MARK.search(parts[-1][:-1]):
+            continue
+        if any(sum(c.isalpha() for c in p) < 2 for p in parts):
             continue
         if home:
             parts = parts[1:]
@@ -151,9 +154,10 @@ def split_title_suffix(text: str, separators: list[str]) -> tuple[str, str]:
 
 
 def _title_line(doc: Document, rules: dict) -> None:
-    """Find the title line, tag it, and drop its repeats near the top."""
+    """Find the title (breadcrumb, ``<h1>``, ``<title>`` or first line) and drop its lines."""
     head = doc.kept_blocks[: rules["breadcrumb"]["head_blocks"]]
     title = doc.meta.get("title") or ""
+    from_crumb = bool(title)
     if not title:
         heading = next((b for b in doc.kept_blocks if b.tag == "h1"), None)
         if heading is not None:
@@ -165,15 +169,14 @@ def _title_line(doc: Document, rules: dict) -> None:
     if not title:
         return
     doc.meta["title"] = title
+    # The title lives in metadata, not in the text: the first title line is
+    # lifted out, and any line repeating a title already seen is a repeat.
+    seen = from_crumb
     target = _norm(title)
-    seen = False
     for block in head:
-        if _norm(block.text) == target:
-            if seen:
-                block.drop_as("boilerplate:repeated_title")
-            else:
-                block.tag = "title" if block.tag in ("line", "text") else block.tag
-                seen = True
+        if block.tag == "h1" or _norm(block.text) == target:
+            block.drop_as("boilerplate:repeated_title" if seen else "boilerplate:title")
+            seen = True
 
 
 def _title_like(text: str) -> bool:
@@ -214,9 +217,9 @@ def parse_date(text: str, anchored: bool = False) -> str | None:
         elif kind == "dmy":
             d, mo, y = int(g[0]), int(g[1]), int(g[2])
         elif kind == "mdy_name":
-            mo, d, y = MONTHS[g[0]], int(g[1]), int(g[2])
+            mo, d, y = MONTHS[g[0].lower()], int(g[1]), int(g[2])
         else:
-            d, mo, y = int(g[0]), MONTHS[g[1]], int(g[2])
+            d, mo, y = int(g[0]), MONTHS[g[1].lower()], int(g[2])
         hh, mm, ss = g[3], g[4], g[5]
         try:
             if hh is not None:
@@ -250,11 +253,10 @@ def is_footer_marker(text: str, cfg: dict) -> bool:
     key = BULLET.sub("", fold(text)).lstrip()
     for marker in cfg["markers"]:
         if key.startswith(marker):
-            tail = key[len(marker):]
-            # "To Top" must not match "To topple": Latin markers end at a word edge.
-            if marker.isascii() and tail and LATIN_TAIL.match(tail):
-                continue
-            return True
+            # The marker stands alone or introduces a link ("Next article: X");
+            # "Related articles often..." is prose, "To topple" another word.
+            if MARKER_TAIL.match(key[len(marker):]):
+                return True
     return False
 
 

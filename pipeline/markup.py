@@ -19,7 +19,7 @@ import re
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 from bs4.element import CData, Declaration, ProcessingInstruction
 
-from .config import settings
+from .config import load_toml, settings
 from .document import Block, Document, Rejected
 
 HAS_MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|!--|/[a-zA-Z])")
@@ -34,6 +34,7 @@ DROPPED_TAGS = {"script": "script", "style": "style", "noscript": "noscript",
 # Structural containers that mark a zone for the boilerplate stage.
 ZONE_TAGS = frozenset("nav header footer aside form menu".split())
 RUBY_READINGS = frozenset(("rt", "rp"))
+TOKEN_SPLIT = re.compile(r"[\s_-]+")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 HTML_SPACES = re.compile(r"\s+")
 
@@ -137,11 +138,33 @@ def parse_html(text: str) -> tuple[list[Block], str]:
                 out.flush()
                 context.append((out.tag, out.zone))
                 out.tag = name
-                if name in ZONE_TAGS and not out.zone:
-                    out.zone = name
+                # The innermost zone names the block: a <nav> inside a <header> is nav.
+                out.zone = (name if name in ZONE_TAGS else _class_zone(node)) or out.zone
                 stack.append("__close__")
                 stack.extend((child, depth + 1) for child in reversed(node.contents))
             else:
                 stack.extend((child, depth + 1) for child in reversed(node.contents))
     out.flush()
     return out.blocks, title
+
+
+def _class_zone(node: Tag) -> str:
+    """The zone a container's class or id names (``cookie-banner`` -> cookie)."""
+    attrs = node.attrs
+    if not attrs:
+        return ""
+    classes = attrs.get("class") or []
+    words = " ".join([*classes, attrs.get("id") or "", attrs.get("role") or ""]).lower()
+    if not words.strip():
+        return ""
+    tokens = set(TOKEN_SPLIT.split(words))
+    if "navigation" in tokens:
+        return "nav"
+    for zone, hints in _class_hints().items():
+        if tokens.intersection(hints):
+            return zone
+    return ""
+
+
+def _class_hints() -> dict[str, list[str]]:
+    return load_toml("boilerplate.toml")["zone"]["class_hints"]
