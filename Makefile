@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: all dataset test bench audit clean-cache
+.PHONY: all dataset test bench audit screenshot clean-cache
 
 all: dataset
 
@@ -19,6 +19,14 @@ dataset: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The HTML audit report of processed/ (rebuilt first if stale): processed/report/index.html
+audit: dataset
+	$(BIN)/pipeline report
+
+# The README's picture of the report overview; needs Debian's chromium.
+screenshot: dataset
+	$(BIN)/pipeline report --screenshot docs/report-overview.png
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

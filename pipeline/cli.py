@@ -1,4 +1,4 @@
-"""The one command line: ``pipeline build|clean|explain``.
+"""The one command line: ``pipeline build|clean|explain|report|eval``.
 
 ``clean`` is the interface other tools use: one JSON object on stdout,
 documented field by field in the README. Errors go to stderr with a
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from .build import build, read_input
+from .build import build, read_input, read_stream
 from .document import Rejected
 from .records import block_rows, clean_record
 from .stages import process
@@ -38,9 +38,24 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("path", help="a raw page, or - for standard input")
 
+    p = sub.add_parser("report", help="write a static HTML audit report of the dataset in --processed")
+    p.add_argument("--processed", default="processed", type=Path, help="built dataset (default: processed)")
+    p.add_argument("--out", type=Path, help="report directory (default: PROCESSED/report)")
+    p.add_argument("--screenshot", type=Path, metavar="PNG",
+                   help="also save a screenshot of the overview (needs headless Chromium)")
+
+    p = sub.add_parser("eval", help="score item, title and boilerplate extraction against gold pages")
+    p.add_argument("--gold", default="tests/gold", type=Path, help="directory of gold TOML files (default: tests/gold)")
+    p.add_argument("--quiet", action="store_true", help="only the table, not each page's problems")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+
     args = parser.parse_args(argv)
     if args.command == "build":
         return _build(args)
+    if args.command == "eval":
+        return _eval(args)
+    if args.command == "report":
+        return _report(args)
     return _one_page(args.command, args.path)
 
 
@@ -55,10 +70,45 @@ def _build(args) -> int:
     return 0
 
 
+def _eval(args) -> int:
+    from .evaluate import evaluate, gold_files, report
+
+    if not args.gold.is_dir() or not gold_files(args.gold):
+        print(f"pipeline eval: no gold files (*.toml) under {args.gold}; pass --gold DIR", file=sys.stderr)
+        return EXIT_USAGE
+    pages, groups, overall = evaluate(args.gold)
+    if args.json:
+        json.dump({"pages": {f"{p.group}/{p.name}": {**p.score.as_dict(), "problems": p.problems} for p in pages},
+                   "groups": {name: s.as_dict() for name, s in groups.items()},
+                   "overall": overall.as_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(report(pages, groups, overall, verbose=not args.quiet))
+    return 0
+
+
+def _report(args) -> int:
+    from .report import screenshot, write_report
+
+    try:
+        summary = write_report(args.processed, args.out)
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        print(f"pipeline report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary.line())
+    if args.screenshot:
+        try:
+            print(f"screenshot -> {screenshot(summary.out_dir / 'index.html', args.screenshot)}")
+        except (FileNotFoundError, RuntimeError) as exc:
+            print(f"pipeline report: no screenshot: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def _one_page(command: str, path: str) -> int:
     try:
         if path == "-":
-            raw, source = sys.stdin.buffer.read(), "<stdin>"
+            raw, source = read_stream(sys.stdin.buffer), "<stdin>"
         else:
             raw, source = read_input(Path(path)), path
         doc = process(raw, source)

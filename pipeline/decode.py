@@ -24,10 +24,13 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-# File signatures of formats that are never a page of text.
-BINARY_MAGIC = (
-    b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-", b"PK\x03\x04",
-    b"\x1f\x8b", b"BM", b"RIFF", b"\x7fELF", b"OggS", b"fLaC", b"ID3",
+# File signatures of formats that are never a page of text. Short ones
+# (BMP, RIFF, ID3) carry the header bytes that follow them, so a text page
+# that merely starts with "BMW" or "ID3 tags" is not mistaken for one.
+BINARY_MAGIC = re.compile(
+    rb"\x89PNG|\xff\xd8\xff|GIF8[79]a|%PDF-|PK\x03\x04|\x1f\x8b|\x7fELF|OggS\x00|fLaC"
+    rb"|BM.{4}\x00\x00\x00\x00|RIFF.{4}(?:WAVE|AVI |WEBP)|ID3[\x02-\x04]\x00",
+    re.S,
 )
 
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -59,7 +62,7 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
                 return raw.decode(encoding), encoding
             except UnicodeDecodeError as exc:
                 raise Rejected("undecodable", f"{encoding} byte order mark but invalid {encoding}: {exc.reason}") from None
-    if raw.startswith(BINARY_MAGIC):
+    if BINARY_MAGIC.match(raw):
         raise Rejected("binary", "starts with the signature of a binary file format")
     head = raw[:65536]
     if len(CONTROL.findall(head)) > settings()["input"]["max_control_ratio"] * len(head):

@@ -15,8 +15,10 @@ Each block remembers the structural zone it sits in (``nav``, ``footer``,
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
+from bs4 import (BeautifulSoup, Comment, Doctype, MarkupResemblesLocatorWarning, NavigableString, Tag,
+                 XMLParsedAsHTMLWarning)
 from bs4.element import CData, Declaration, ProcessingInstruction
 
 from .config import load_toml, settings
@@ -100,7 +102,12 @@ class _Collector:
 
 def parse_html(text: str) -> tuple[list[Block], str]:
     """Blocks of an HTML or tag-sprinkled text page, and its ``<title>``."""
-    soup = BeautifulSoup(text, "html.parser")
+    with warnings.catch_warnings():
+        # Every page is parsed as HTML on purpose; bs4's hints that it looks
+        # like XML or a file name would only clutter stderr.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(text, "html.parser")
     line_mode = soup.find(BLOCK_TAGS) is None
     out = _Collector(line_mode)
     max_depth = settings()["markup"]["max_depth"]

@@ -13,6 +13,7 @@ GB18030 or Big5, and keeps the result only when it is clearly Chinese.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import charset_normalizer
@@ -36,6 +37,13 @@ HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 MIN_LATIN_HIGH_SHARE = 0.3
 MIN_HAN_SHARE = 0.6
 CJK_CODECS = ("gb18030", "big5hkscs")
+# The reading kept must be made mostly of common characters: the Han of
+# GB2312 or of Big5 level 1 (the frequent ones), CJK and general
+# punctuation, Latin-1, basic Greek and Cyrillic letters. Garbage decodes
+# land on rare characters.
+MIN_COMMON_SHARE = 0.8
+BIG5_LEVEL1 = (b"\xa4\x40", b"\xc6\x7e")
+COMMON_NON_HAN = re.compile(r"[\u00a0-\u00ff\u0391-\u03c9\u0401-\u045f\u2010-\u2027\u3000-\u303f\uff01-\uff5e]")
 # Cheap pre-check: ftfy only runs where something looks off.
 SUSPECT = re.compile(r"[\u0080-\u00ff\u0100-\u017f\u02c6-\u02dc\u2010-\u203a\u20ac\u2122\ufffd&\u001b\ufb00-\ufb06]")
 
@@ -65,16 +73,58 @@ def undo_cjk_as_latin(text: str) -> tuple[str, str] | None:
         data = text.encode("sloppy-windows-1252")
     except UnicodeEncodeError:
         return None
-    # GB18030 accepts almost any byte pair, Big5 text included, so let the
-    # charset detector's coherence check choose between the two.
-    guess = charset_normalizer.from_bytes(data, cp_isolation=list(CJK_CODECS)).best()
-    for codec in (guess.encoding,) if guess else ():
+    candidates = []
+    for codec in CJK_CODECS:
         try:
             candidate = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        han = len(HAN.findall(candidate))
-        non_ascii = sum(1 for c in candidate if ord(c) > 127)
-        if non_ascii and han >= MIN_HAN_SHARE * non_ascii:
-            return candidate, codec
-    return None
+        non_ascii = [c for c in candidate if c >= "\x80"]
+        han = sum(1 for c in non_ascii if HAN.match(c))
+        if non_ascii and han >= MIN_HAN_SHARE * len(non_ascii):
+            candidates.append((common_share(candidate), codec, candidate))
+    if not candidates:
+        return None
+    score = max(c[0] for c in candidates)
+    best = [c for c in candidates if c[0] == score]
+    if len(best) > 1:
+        # GB18030 accepts almost any byte pair, Big5 text included; on a
+        # tie let the charset detector's coherence check choose.
+        guess = charset_normalizer.from_bytes(data, cp_isolation=list(CJK_CODECS)).best()
+        best = [c for c in best if guess and c[1] == guess.encoding] or best
+    if score < MIN_COMMON_SHARE:
+        return None
+    # UTF-8 read as cp1252 (Chinese, Cyrillic, accented Latin) is ftfy's
+    # case: short GBK text can be valid UTF-8 too (`Ò»Ð©`), so keep the CJK
+    # reading only when it is made of more common characters.
+    try:
+        if common_share(data.decode("utf-8")) >= score:
+            return None
+    except UnicodeDecodeError:
+        pass
+    return best[0][2], best[0][1]
+
+
+def common_share(text: str) -> float:
+    """Share of the non-ASCII characters that ordinary text is made of."""
+    non_ascii = [c for c in text if c >= "\x80"]
+    if not non_ascii:
+        return 1.0
+    return sum(1 for c in non_ascii if _common(c)) / len(non_ascii)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _common(char: str) -> bool:
+    """Han in GB2312 or Big5 level 1, or a letter or mark of COMMON_NON_HAN."""
+    if not HAN.match(char):
+        return bool(COMMON_NON_HAN.match(char))
+    try:
+        char.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        pass
+    try:
+        code = char.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return BIG5_LEVEL1[0] <= code <= BIG5_LEVEL1[1]

@@ -55,18 +55,17 @@ def remove_spam(doc: Document) -> Document:
 def keyword_score(text: str) -> tuple[int, float, float, float]:
     """``(pieces, spam share, median piece length, sentence share)`` of a line."""
     rules = _rules()
-    pieces = [p.strip() for p in rules["separators"].split(text) if p.strip()]
+    pieces = [p.strip() for p in rules["separators"].split(fold(text)) if p.strip()]
     if not pieces:
         return 0, 0.0, 0.0, 0.0
-    folded = [fold(p) for p in pieces]
-    spam = sum(1 for p in folded if rules["words"].search(p)) / len(pieces)
+    spam = sum(1 for p in pieces if rules["words"].search(p)) / len(pieces)
     sentences = sum(1 for p in pieces if SENTENCE_END.search(p)) / len(pieces)
     return len(pieces), spam, median(len(p) for p in pieces), sentences
 
 
 def _keyword_block(block: Block, rules: dict) -> bool:
     cfg = rules["block"]
-    if not rules["separators"].search(block.text):
+    if len(rules["separators"].findall(block.text)) < cfg["min_pieces"] - 1:
         return False
     pieces, spam, median_len, sentences = keyword_score(block.text)
     if pieces < cfg["min_pieces"]:

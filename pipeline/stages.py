@@ -9,10 +9,13 @@ from __future__ import annotations
 import time
 
 from .boilerplate import strip_boilerplate
+from .chinese import normalise_chinese
 from .decode import decode
 from .document import Document, Rejected
+from .items import extract_items
 from .language import detect_language
 from .markup import markup
+from .numbers import flag_garbled_numbers
 from .repair import repair
 from .spam import remove_spam
 
@@ -22,7 +25,10 @@ STAGES = (
     ("repair", repair),
     ("spam", remove_spam),
     ("boilerplate", strip_boilerplate),
+    ("chinese", normalise_chinese),
+    ("numbers", flag_garbled_numbers),
     ("language", detect_language),
+    ("items", extract_items),
 )
 
 

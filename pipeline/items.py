@@ -1,0 +1,566 @@
+"""Items stage: the article's structure, read from its kept blocks.
+
+Content-farm answers are built from a few parts: a title (often a
+question), an intro, one or more numbered lists of steps, reasons or
+sections, a summary and "extended material". This stage finds them and
+fills ``doc.structure``; it never changes or drops a block.
+
+How a list is found, in three passes over the kept blocks:
+
+1. Each block is given a role: a footer label ends the article, a
+   summary/extended label opens that part, a block that starts with a
+   marker (``1.`` ``1,`` ``（1）`` ``①`` ``一、`` ``第一步`` ``First,`` ...)
+   is a candidate item, and a short line ending in a colon followed by a
+   paragraph is a candidate heading item.
+2. Candidates of one marker *family* become a list only when numbered
+   1, 2, 3 ...: a number that does not follow on is an ordinary paragraph,
+   a new 1 starts a new list, a summary label closes every list, and a
+   list needs ``min_items`` items. So "In 2015", "1.5 million" or a stray
+   "3." never become items; nor does a single "First, ...".
+3. Each item takes the paragraphs after it up to the next item of its
+   list. The last item takes them only when its own line is a heading
+   (its body comes after it), and stops at a question, a bare heading, a
+   summary label or another list. A list that starts inside an item, or
+   right after the heading of a shallower list, is nested: it records its
+   ``parent`` and its lines stay in the parent item's text too.
+
+The kind of a list comes from the sentence that introduces it (cue words
+per language in ``rules/items.toml``), or from its form (heading-only
+items with bodies are sections); when neither says, it is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .config import load_toml
+from .document import Document
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+SENTENCE_END = ".。!！?？;；"
+COLONS = ":："
+QUESTION_END = "?？"
+CJK_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ① .. ⑳
+LAST_SENTENCE = re.compile(r"[^。！？!?.]*[。！？!?.:：]?\s*$")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A list marker found at the start of a block."""
+
+    style: str        # rule name in items.toml, e.g. ``arabic_dot``
+    family: str       # styles that may mix within one list
+    number: int | None  # None for "continue the list" words (Finally, 最后)
+    marker: str       # the marker as written, e.g. ``1,`` or ``第一步：``
+    rest: str         # the block text after the marker
+
+
+@dataclass
+class Run:
+    """A list being assembled: item block positions and their numbers."""
+
+    family: str
+    starts: list[int] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    parent: tuple[Run, int] | None = None  # (parent run, index of the parent item)
+    headed: bool = False  # every item but the last has paragraphs after it
+    ends: list[int] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return self.starts[0]
+
+    @property
+    def last(self) -> int:
+        return self.starts[-1]
+
+
+@functools.cache
+def rules() -> dict:
+    """``items.toml`` with its patterns compiled and cue words prepared."""
+    raw = load_toml("items.toml")
+    compiled = dict(raw)
+    compiled["markers"] = [(m["name"], m["family"], re.compile(m["pattern"])) for m in raw["markers"]]
+    compiled["kind_cues"] = {
+        kind: {lang: [_cue_pattern(w) for w in words] for lang, words in langs.items()}
+        for kind, langs in raw["kinds"].items()
+    }
+    compiled["summary_label"] = _label_pattern(raw["summary"]["label"])
+    compiled["summary_lead"] = re.compile(
+        r"^(?:%s)(?![\w])" % "|".join(map(re.escape, raw["summary"]["lead"])), re.IGNORECASE)
+    compiled["extended_label"] = _label_pattern(raw["extended"]["label"])
+    compiled["footer_label"] = _label_pattern(raw["footer"]["label"], allow_more=True)
+    return compiled
+
+
+def _cue_pattern(word: str) -> re.Pattern:
+    if CJK.search(word):
+        return re.compile(re.escape(word))
+    return re.compile(r"(?<!\w)%s(?!\w)" % re.escape(word), re.IGNORECASE)
+
+
+def _label_pattern(words: list[str], allow_more: bool = False) -> re.Pattern:
+    """A label alone on its line, or followed by a colon and text.
+
+    Footer labels may be followed by anything ("Previous article: ...").
+    """
+    alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    tail = r"(?:\s*[:：]\s*(?P<rest>.*)|\s*$)"
+    if allow_more:  # "Previous article:..." or "To Top 1204..."
+        tail = r"(?:\s*[:：].*|\s*$|\s+(?=[^\w\s]|\d))"
+    return re.compile(r"^[\s\-–—*#•]*(?:%s)%s" % (alternatives, tail), re.IGNORECASE | re.DOTALL)
+
+
+def parse_marker(text: str) -> Marker | None:
+    """The list marker that starts ``text``, if any.
+
+    >>> parse_marker("2. Confess to friends").marker
+    '2.'
+    >>> parse_marker("1.5 million people") is None
+    True
+    """
+    cfg = rules()
+    for name, family, pattern in cfg["markers"]:
+        m = pattern.match(text)
+        if not m:
+            continue
+        rest = text[m.end():].strip()
+        if not rest:
+            return None
+        groups = m.groupdict()
+        if groups.get("n") is not None:
+            number = _number(groups["n"])
+            if number is None or number < 1 or number > cfg["limits"]["max_number"]:
+                return None
+        else:
+            word = next(k for k in cfg["ordinals"] if k.lower() == groups["w"].lower())
+            value = cfg["ordinals"][word]
+            number = None if value == "next" else int(value)
+        return Marker(name, family, number, m.group(0).strip(), rest)
+    return None
+
+
+def _number(token: str) -> int | None:
+    """``12`` -> 12, ``十二`` -> 12, ``③`` -> 3."""
+    if token.isascii() and token.isdigit():
+        return int(token)
+    if token in CIRCLED:
+        return CIRCLED[token]
+    if token in CJK_DIGITS:
+        return CJK_DIGITS[token]
+    if "十" in token:
+        tens, _, ones = token.partition("十")
+        if len(tens) > 1 or len(ones) > 1:
+            return None
+        if (tens and tens not in CJK_DIGITS) or (ones and ones not in CJK_DIGITS):
+            return None
+        return CJK_DIGITS.get(tens, 1) * 10 + CJK_DIGITS.get(ones, 0)
+    return None
+
+
+def normalize(text: str) -> str:
+    """NFKC and collapsed whitespace: how texts are compared."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+@functools.lru_cache(maxsize=4096)
+def is_cjk(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(1 for c in letters if CJK.match(c)) / len(letters) > 0.5
+
+
+def is_heading_line(text: str) -> bool:
+    """Short and without sentence punctuation at its end (a colon is fine)."""
+    lim = rules()["limits"]
+    stripped = text.rstrip(COLONS).strip()
+    if not stripped or stripped[-1] in SENTENCE_END:
+        return False
+    if is_cjk(stripped):
+        return len(stripped) <= lim["cjk_heading_max_chars"]
+    return len(stripped) <= lim["heading_max_chars"] and len(stripped.split()) <= lim["heading_max_words"]
+
+
+def split_label(text: str) -> tuple[str, str]:
+    """``Label: body`` -> (label, body) when the label is short, else ("", text)."""
+    lim = rules()["limits"]
+    m = re.search(r"[:：]", text)
+    if not m:
+        return "", text
+    label, body = text[: m.start()].strip(), text[m.end():].strip()
+    if not label or not body or label[-1] in SENTENCE_END:
+        return "", text
+    if is_cjk(label):
+        ok = len(label) <= lim["cjk_label_max_chars"]
+    else:
+        ok = len(label) <= lim["label_max_chars"] and len(label.split()) <= lim["label_max_words"]
+    return (label, body) if ok else ("", text)
+
+
+def short(text: str, limit: str) -> bool:
+    """At most ``limits.<limit>`` characters (``cjk_<limit>`` for CJK text)."""
+    lim = rules()["limits"]
+    return len(text) <= lim[("cjk_" + limit) if is_cjk(text) else limit]
+
+
+def is_question(text: str) -> bool:
+    """A short block that ends in a question mark."""
+    return text.rstrip()[-1:] in QUESTION_END and short(text, "question_max_chars")
+
+
+def is_question_title(text: str) -> bool:
+    """A title that asks: a question mark, ``¿``, or a Chinese question word."""
+    text = text.strip()
+    if not text:
+        return False
+    if text[-1] in QUESTION_END or text.startswith("¿"):
+        return True
+    return is_cjk(text) and any(w in text for w in rules()["question"]["zh"])
+
+
+# --- pass 1: roles -------------------------------------------------------
+
+@dataclass
+class Body:
+    """The kept blocks the structure is read from, with their roles."""
+
+    texts: list[str]
+    markers: list[Marker | None]
+    cue: list[str]            # "", "summary", "summary_lead", "extended"
+    cue_rest: list[str]
+    colon_heading: list[bool]
+
+    def stop(self, i: int) -> bool:
+        """A block that ends the paragraphs a last item may take."""
+        text = self.texts[i]
+        if self.cue[i]:
+            return True
+        if self.markers[i] is not None:
+            return False
+        if is_question(text):
+            return True
+        return short(text, "bare_heading_max_chars") and text[-1] not in SENTENCE_END + COLONS + ",，、"
+
+
+def read_body(texts: list[str]) -> Body:
+    cfg = rules()
+    n = len(texts)
+    markers: list[Marker | None] = [None] * n
+    cue = [""] * n
+    cue_rest = [""] * n
+    for i, text in enumerate(texts):
+        if m := cfg["summary_label"].match(text):
+            cue[i], cue_rest[i] = "summary", (m.group("rest") or "").strip()
+        elif m := cfg["extended_label"].match(text):
+            cue[i], cue_rest[i] = "extended", (m.group("rest") or "").strip()
+        elif cfg["summary_lead"].match(text):
+            cue[i], cue_rest[i] = "summary_lead", text
+        else:
+            markers[i] = parse_marker(text)
+    colon_heading = [False] * n
+    for i, text in enumerate(texts):
+        if markers[i] or cue[i] or text[-1] not in COLONS or not is_heading_line(text):
+            continue
+        nxt = i + 1
+        if nxt < n and not markers[nxt] and not cue[nxt] and texts[nxt][-1] not in COLONS \
+                and not is_heading_line(texts[nxt]):
+            colon_heading[i] = True
+    return Body(texts, markers, cue, cue_rest, colon_heading)
+
+
+# --- pass 2: runs ----------------------------------------------------------
+
+def find_runs(body: Body) -> list[Run]:
+    """Group candidates into lists numbered 1, 2, 3 ... per family."""
+    open_runs: dict[str, Run] = {}
+    runs: list[Run] = []
+    colon_since_break = True  # no item, label or stop since the last colon heading
+    for i in range(len(body.texts)):
+        if body.cue[i]:
+            open_runs.clear()
+            continue
+        marker = body.markers[i]
+        if marker is not None:
+            colon_since_break = False
+            run = open_runs.get(marker.family)
+            number = marker.number
+            if number is None:
+                number = run.numbers[-1] + 1 if run else None
+            if run is not None and number == run.numbers[-1] + 1:
+                run.starts.append(i)
+                run.numbers.append(number)
+            elif number == 1:
+                run = Run(marker.family, [i], [1])
+                open_runs[marker.family] = run
+                runs.append(run)
+            continue
+        if body.colon_heading[i]:
+            run = open_runs.get("colon")
+            if run is not None and colon_since_break:
+                run.starts.append(i)
+                run.numbers.append(run.numbers[-1] + 1)
+            else:
+                run = Run("colon", [i], [1])
+                open_runs["colon"] = run
+                runs.append(run)
+            colon_since_break = True
+        elif body.stop(i):
+            colon_since_break = False
+            open_runs.pop("colon", None)
+    min_items = rules()["limits"]["min_items"]
+    runs = [r for r in runs if len(r.starts) >= min_items and not is_link_list(body, r)]
+    for run in runs:
+        run.headed = all(b > a + 1 for a, b in zip(run.starts, run.starts[1:]))
+    return runs
+
+
+def is_link_list(body: Body, run: Run) -> bool:
+    """Most items are web addresses: a footer of links, not a list of advice."""
+    cfg = rules()["links"]
+    links = sum(1 for s in run.starts if re.search(cfg["pattern"], body.texts[s]))
+    return links > 0 and links >= cfg["max_share"] * len(run.starts)
+
+
+def own_parts(body: Body, i: int, headed: bool = False) -> tuple[str, str, bool]:
+    """(heading, body text, heading_only) of the item starting at block ``i``.
+
+    In a ``headed`` list (its items are followed by paragraphs) a short
+    one-sentence line is a heading too: "2. Call your bank."
+    """
+    marker = body.markers[i]
+    rest = marker.rest if marker else body.texts[i]
+    if is_heading_line(rest):
+        return rest.rstrip(COLONS).strip(), "", True
+    if headed and rest[-1] in ".。!！" and not any(c in SENTENCE_END for c in rest[:-1]) \
+            and is_heading_line(rest[:-1]) and i + 1 < len(body.texts) and body.markers[i + 1] is None \
+            and not body.stop(i + 1):
+        return rest[:-1].strip(), "", True
+    label, text = split_label(rest)
+    return label, text, False
+
+
+def nest_runs(body: Body, runs: list[Run]) -> None:
+    """Set ``parent`` on runs that start inside an item of another run."""
+    levels = rules()["levels"]
+    runs.sort(key=lambda r: r.first)
+    placed: list[Run] = []
+    for run in runs:
+        for outer in reversed(placed):
+            if outer.first < run.first < outer.last:
+                k = max(j for j, s in enumerate(outer.starts) if s < run.first)
+                run.parent = (outer, k)
+                break
+            if run.first > outer.last and levels.get(run.family, 9) > levels.get(outer.family, 9):
+                heading_only = own_parts(body, outer.last, outer.headed)[2]
+                opens = body.texts[outer.last][-1] in COLONS
+                between = range(outer.last + 1, run.first)
+                if (heading_only or opens) and not any(body.stop(j) or body.markers[j] for j in between) \
+                        and (heading_only or not between):
+                    run.parent = (outer, len(outer.starts) - 1)
+                    break
+            if outer.parent is None and outer.last < run.first:
+                break  # top-level lists follow each other: none earlier can hold this one
+        placed.append(run)
+
+
+def set_ends(body: Body, runs: list[Run]) -> None:
+    """Where each item's text ends (exclusive block index)."""
+    top_starts = sorted({r.first for r in runs if r.parent is None})
+    children: dict[tuple[int, int], list[Run]] = {}
+    for r in runs:
+        if r.parent:
+            children.setdefault((id(r.parent[0]), r.parent[1]), []).append(r)
+
+    def limit_of(run: Run) -> int:
+        if run.parent is None:
+            k = bisect.bisect_right(top_starts, run.last)
+            end = top_starts[k] if k < len(top_starts) else len(body.texts)
+            # the lead-in line of the next list is not part of this one
+            if k < len(top_starts) and end - 1 > run.last and intro_like(body.texts[end - 1]):
+                end -= 1
+            return end
+        outer, k = run.parent
+        if not outer.ends:
+            compute(outer)
+        return outer.ends[k]
+
+    def compute(run: Run) -> None:
+        if run.ends:
+            return
+        limit = limit_of(run)
+        ends = run.starts[1:]
+        last = run.last
+        heading_only = own_parts(body, last, run.headed)[2]
+        nested = sorted(children.get((id(run), len(run.starts) - 1), []), key=lambda r: r.first)
+        j = last + 1
+        run.ends = ends + [limit]  # provisional, so nested runs can read it
+        while j < limit:
+            child = next((c for c in nested if c.first == j), None)
+            if child is not None:
+                compute(child)
+                j = child.ends[-1]
+                continue
+            if not heading_only or body.stop(j) or body.markers[j] is not None:
+                break
+            j += 1
+        run.ends = ends + [j]
+
+    for run in runs:
+        compute(run)
+
+
+def intro_like(text: str) -> bool:
+    return text[-1] in COLONS or short(text, "intro_max_chars")
+
+
+# --- pass 3: the structure -------------------------------------------------
+
+def extract_items(doc: Document) -> Document:
+    """Fill ``doc.structure`` and, when still empty, ``doc.meta['title']``."""
+    cfg = rules()
+    kept = [b for b in doc.kept_blocks if b.text.strip()]
+    texts = [b.text.strip() for b in kept]
+    cut = next((i for i, t in enumerate(texts) if cfg["footer_label"].match(t)), len(texts))
+    texts = texts[:cut]
+
+    title = doc.meta.get("title") or doc.meta.get("html_title") or ""
+    if not title and texts and len(texts[0]) <= 150 and not parse_marker(texts[0]) \
+            and texts[0][-1] not in COLONS:
+        title = texts[0]
+    if title and not doc.meta.get("title"):
+        doc.meta["title"] = title
+    title_key = normalize(title)
+    texts = [t for t in texts if normalize(t) != title_key]
+
+    body = read_body(texts)
+    runs = find_runs(body)
+    nest_runs(body, runs)
+    set_ends(body, runs)
+    runs.sort(key=lambda r: r.first)
+    in_list = _covered(runs)
+    lang_cues = doc.lang if doc.lang in ("en", "es", "zh") else None
+
+    question = next((t for i, t in enumerate(texts)
+                     if (not runs or i < runs[0].first) and is_question(t) and not body.markers[i]), "")
+    if not question and is_question_title(title):
+        question = title
+
+    lists = []
+    index_of = {}
+    previous_top = -1
+    for run in runs:
+        index_of[id(run)] = len(lists)
+        intro = list_intro(body, run)
+        items = []
+        for k, start in enumerate(run.starts):
+            heading, text, _ = own_parts(body, start, run.headed)
+            extra = [texts[j] for j in range(start + 1, run.ends[k])]
+            items.append({
+                "position": run.numbers[k],
+                "marker": body.markers[start].marker if body.markers[start] else "",
+                "heading": heading,
+                "text": "\n\n".join(p for p in [text] + extra if p),
+            })
+        entry = {
+            "kind": list_kind(body, run, intro, lang_cues),
+            "intro": intro,
+            "question": next((texts[j] for j in range(run.first - 1, previous_top, -1)
+                              if is_question(texts[j]) and not body.markers[j]), question if not lists else ""),
+            "items": items,
+        }
+        if run.parent:
+            outer, k = run.parent
+            entry["parent"] = {"list": index_of[id(outer)], "position": outer.numbers[k]}
+        else:
+            previous_top = run.first
+        lists.append(entry)
+
+    doc.structure = {
+        "question": question,
+        "intro": article_intro(body, runs, question),
+        "summary": part(body, "summary", in_list),
+        "extended": part(body, "extended", in_list),
+        "lists": lists,
+    }
+    return doc
+
+
+def _covered(runs: list[Run]) -> set[int]:
+    """Block indexes that belong to a list: items, their texts, lead-ins."""
+    covered = set()
+    for run in runs:
+        covered.update(range(run.first, run.ends[-1]))
+        if run.first > 0:
+            covered.add(run.first - 1)
+    return covered
+
+
+def list_intro(body: Body, run: Run) -> str:
+    """The sentence that introduces a list: the line before its first item."""
+    j = run.first - 1
+    if j < 0 or body.cue[j]:
+        return ""
+    if body.markers[j] is not None:
+        heading, text, _ = own_parts(body, j, run.parent[0].headed if run.parent else False)
+        return text or heading
+    text = body.texts[j]
+    if intro_like(text):
+        return text
+    last = LAST_SENTENCE.search(text)
+    sentence = last.group(0).strip() if last else ""
+    return sentence if sentence[-1:] in QUESTION_END + COLONS else ""
+
+
+def list_kind(body: Body, run: Run, intro: str, lang: str | None) -> str:
+    """step / reason / tip / section / unknown, from the lead-in and the form."""
+    cfg = rules()
+    sections = all(own_parts(body, s, run.headed)[2] and run.ends[k] > s + 1 for k, s in enumerate(run.starts))
+    cued = cue_kind(intro, lang) if intro and intro_like(intro) else None
+    if intro.endswith(tuple(COLONS)):
+        return cued or "unknown"
+    if sections and run.family in cfg["sections"]["families"]:
+        return "section"
+    if cued:
+        return cued
+    return "section" if sections else "unknown"
+
+
+def cue_kind(text: str, lang: str | None) -> str | None:
+    """The one kind whose cue words occur in ``text``; None if none or several."""
+    found = set()
+    for kind, by_lang in rules()["kind_cues"].items():
+        patterns = by_lang.get(lang, []) if lang else [p for ps in by_lang.values() for p in ps]
+        if any(p.search(text) for p in patterns):
+            found.add(kind)
+    return found.pop() if len(found) == 1 else None
+
+
+def article_intro(body: Body, runs: list[Run], question: str) -> str:
+    """The paragraphs before the first list (or the first paragraph)."""
+    end = runs[0].first if runs else len(body.texts)
+    if runs and end > 0 and intro_like(body.texts[end - 1]) and body.texts[end - 1][-1] in COLONS:
+        end -= 1
+    parts = [t for i, t in enumerate(body.texts[:end])
+             if not body.cue[i] and normalize(t) != normalize(question)]
+    if not runs:
+        parts = parts[:1]
+    return "\n\n".join(parts)
+
+
+def part(body: Body, which: str, in_list: set[int]) -> str:
+    """The summary or the extended material: the first such part."""
+    for i, cue in enumerate(body.cue):
+        if cue == which or (which == "summary" and cue == "summary_lead"):
+            if cue == "summary_lead":
+                return body.cue_rest[i]
+            parts = [body.cue_rest[i]] if body.cue_rest[i] else []
+            j = i + 1
+            while j < len(body.texts) and not body.cue[j] and j not in in_list:
+                parts.append(body.texts[j])
+                j += 1
+            return "\n\n".join(parts)
+    return ""
