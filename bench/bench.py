@@ -310,11 +310,27 @@ def measure_baselines(corpus: Path) -> dict:
     return {"docs": docs, "bytes": nbytes, "wall": wall, "cpu": cpu}
 
 
-def measure_build(corpus: Path, out: Path, raw_dir: Path) -> dict:
+def apply_overrides(pairs: list[str]) -> None:
+    """``section.key=value`` pairs laid over ``config.toml``, for what-if runs."""
+    from pipeline.config import settings
+
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        section, _, name = key.partition(".")
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        settings()[section][name] = parsed
+
+
+def measure_build(corpus: Path, out: Path, raw_dir: Path, overrides: list[str]) -> dict:
     """Run in a child process: one full build, stage timings, memory."""
     import pipeline.build as pb
     from pipeline.document import Rejected
     from pipeline.stages import STAGES, process
+
+    apply_overrides(overrides)
 
     for path in sorted(raw_dir.iterdir()):  # warm up: imports, profiles, regexes
         try:
@@ -349,8 +365,9 @@ def measure_build(corpus: Path, out: Path, raw_dir: Path) -> dict:
     }
 
 
-def run_child(corpus: Path, out: Path, raw_dir: Path) -> dict:
+def run_child(corpus: Path, out: Path, raw_dir: Path, overrides: list[str]) -> dict:
     cmd = [sys.executable, __file__, "--measure-build", str(corpus), "--out", str(out), "--raw", str(raw_dir)]
+    cmd += [f"--set={pair}" for pair in overrides]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -398,6 +415,8 @@ def report(args, info, gen_seconds, base, full, small, checks, where) -> None:
     w = print
     w(f"bench: {info['pages']} pages, {info['bytes'] / MB:.1f} MB generated in {gen_seconds:.1f}s "
       f"(seed {args.seed}); one core ({where}); pipeline = pipeline.build.build, no cache, writing included")
+    if args.set:
+        w("  WHAT-IF run, config.toml overridden in the pipeline run: " + ", ".join(args.set))
     w("  variants: " + ", ".join(f"{k} {v}" for k, v in info["variants"].items()))
     w("")
     w(f"{'throughput, same pages, same core':<42}{'docs/s':>8}{'MB/s':>8}{'cpu s':>8}{'wall s':>8}"
@@ -470,13 +489,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--raw", type=Path, default=ROOT / "raw", help="seed pages (default raw/)")
     parser.add_argument("--keep", type=Path, help="write the corpus and outputs here and keep them")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="what-if: override a config.toml setting in the pipeline run only, "
+                             "e.g. --set language.block_min_chars=800 (repeatable)")
     parser.add_argument("--measure-build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     where = pin_one_core()
     if args.measure_build:
-        print(json.dumps(measure_build(args.measure_build, args.out, args.raw)))
+        print(json.dumps(measure_build(args.measure_build, args.out, args.raw, args.set)))
         return 0
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
@@ -500,8 +522,8 @@ def main(argv=None) -> int:
         print(f"bench: measuring baselines over {args.pages} pages...", file=sys.stderr)
         base = measure_baselines(corpus)
         print("bench: measuring the pipeline (full corpus, then the small one)...", file=sys.stderr)
-        full = run_child(corpus, work / "out", args.raw)
-        small = run_child(small_corpus, work / "out-small", args.raw)
+        full = run_child(corpus, work / "out", args.raw, args.set)
+        small = run_child(small_corpus, work / "out-small", args.raw, args.set)
         checks = check_output(work / "out", seed_langs)
         report(args, info, gen_seconds, base, full, small, checks, where)
     finally:

@@ -134,22 +134,29 @@ def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
 
 def _html_title(doc: Document, rules: dict) -> None:
     """``<title>``: drop the block, keep its text (without a site suffix) as a candidate."""
+    heading = next((b.text for b in doc.kept_blocks if b.tag == "h1"), "")
     for block in doc.kept_blocks:
         if block.tag == "title":
             block.drop_as("boilerplate:html_title")
-            title, site = split_title_suffix(block.text, rules["html_title"]["separators"])
+            title, site = split_title_suffix(block.text, rules["html_title"]["separators"], heading)
             doc.meta.setdefault("html_title", title)
             if site:
                 doc.meta.setdefault("site", site)
 
 
-def split_title_suffix(text: str, separators: list[str]) -> tuple[str, str]:
-    """``"How to X | Site"`` -> ``("How to X", "Site")``: the longer part is the title."""
+def split_title_suffix(text: str, separators: list[str], heading: str = "") -> tuple[str, str]:
+    """``"How to X | Site"`` -> ``("How to X", "Site")``.
+
+    The part that matches the page's ``<h1>`` is the title; without one,
+    the longer part is (site names are short).
+    """
     for sep in separators:
         if sep in text:
-            head, _, tail = text.rpartition(sep)
-            if len(tail) < len(head):
-                return head.strip(), tail.strip()
+            head, _, tail = (part.strip() for part in text.rpartition(sep))
+            if heading and _norm(tail) == _norm(heading):
+                return tail, head
+            if (heading and _norm(head) == _norm(heading)) or len(tail) < len(head):
+                return head, tail
     return text.strip(), ""
 
 

@@ -90,6 +90,9 @@ def rules() -> dict:
         kind: {lang: [_cue_pattern(w) for w in words] for lang, words in langs.items()}
         for kind, langs in raw["kinds"].items()
     }
+    compiled["kind_markers"] = {
+        kind: [re.compile(p, re.IGNORECASE) for p in patterns] for kind, patterns in raw["kind_markers"].items()
+    }
     compiled["summary_label"] = _label_pattern(raw["summary"]["label"])
     compiled["summary_lead"] = re.compile(
         r"^(?:%s)(?![\w])" % "|".join(map(re.escape, raw["summary"]["lead"])), re.IGNORECASE)
@@ -521,12 +524,20 @@ def list_kind(body: Body, run: Run, intro: str, lang: str | None) -> str:
     sections = all(own_parts(body, s, run.headed)[2] and run.ends[k] > s + 1 for k, s in enumerate(run.starts))
     cued = cue_kind(intro, lang) if intro and intro_like(intro) else None
     if intro.endswith(tuple(COLONS)):
-        return cued or "unknown"
+        return cued or marker_kind(body, run) or "unknown"
     if sections and run.family in cfg["sections"]["families"]:
         return "section"
     if cued:
         return cued
-    return "section" if sections else "unknown"
+    return marker_kind(body, run) or ("section" if sections else "unknown")
+
+
+def marker_kind(body: Body, run: Run) -> str | None:
+    """A kind every item's marker names by itself (第一步 is a step)."""
+    for kind, patterns in rules()["kind_markers"].items():
+        if all(any(p.match(body.texts[s]) for p in patterns) for s in run.starts):
+            return kind
+    return None
 
 
 def cue_kind(text: str, lang: str | None) -> str | None:

@@ -33,7 +33,9 @@ def detect_language(doc: Document) -> Document:
     kept = doc.kept_blocks
     doc.lang, doc.lang_confidence = identify(_sample(kept, cfg["sample_chars"]), cfg["han_ratio"])
     for block in kept:
-        if len(block.text) >= cfg["block_min_chars"]:
+        # A Han character carries about as much as a Latin word, so Chinese
+        # blocks qualify on far fewer characters.
+        if len(block.text) >= cfg["block_min_chars"] or len(HAN.findall(block.text)) >= cfg["block_min_han"]:
             block.lang, block.lang_confidence = identify(block.text[: cfg["sample_chars"] // 2], cfg["han_ratio"])
     return doc
 
