@@ -65,9 +65,11 @@ def repair(doc: Document) -> Document:
 
 def undo_cjk_as_latin(text: str) -> tuple[str, str] | None:
     """``(fixed, codec)`` when ``text`` is CJK bytes misread as cp1252."""
-    letters = sum(1 for c in text if c.isalpha())
     high = len(LATIN_HIGH.findall(text))
-    if letters == 0 or high < 4 or high < MIN_LATIN_HIGH_SHARE * letters:
+    if high < 4:  # most blocks; checked first, as counting letters is slow
+        return None
+    letters = sum(1 for c in text if c.isalpha())
+    if letters == 0 or high < MIN_LATIN_HIGH_SHARE * letters:
         return None
     try:
         data = text.encode("sloppy-windows-1252")
