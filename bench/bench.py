@@ -6,8 +6,9 @@
    by varying the pages in ``raw/``: re-encoded as GBK, Big5 or cp1252,
    garbled (UTF-8 or GBK/Big5 bytes read as cp1252 and saved as UTF-8),
    wrapped in HTML with navigation, header, footer, scripts and styles,
-   paragraphs shuffled, repeated or cut. Every page is derived from the
-   seed and its index alone, and written straight to disk;
+   neighbouring paragraphs swapped, the article repeated or the page cut.
+   Every page is derived from the seed and its index alone, and written
+   straight to disk;
 2. measures baselines over the same pages, in the same run, on the same
    core: ``ftfy.fix_text``, ``langdetect.detect_langs`` and a bs4 parse,
    each alone on the decoded page;
@@ -17,8 +18,13 @@
    (``doc.timings``) and the peak resident memory of each run;
 4. prints documents/s, MB/s (10^6 bytes of raw input), per-stage time
    shares, peak memory at both sizes, and the targets from the issues as
-   PASS/FAIL lines. It always exits 0 when the measurements ran: a
-   benchmark is a report, not a gate that fails on a busy machine.
+   PASS/FAIL lines. Throughput and ratios use CPU time (process_time),
+   which a busy machine disturbs far less than wall time (also shown).
+   It always exits 0 when the measurements ran: a benchmark is a report,
+   not a gate that fails on a busy machine.
+
+``--set section.key=value`` overrides a ``config.toml`` setting in the
+pipeline runs only, to see what a setting costs (a what-if, never saved).
 
 Pages are streamed from disk one at a time by the baselines and by the
 pipeline alike; the corpus is never held in memory.
@@ -96,7 +102,7 @@ def _pick(rng: random.Random, weighted) -> str:
 
 
 def vary_text(text: str, family: str, rng: random.Random) -> list[str]:
-    """The seed's lines, reshuffled, repeated or cut; typography varied."""
+    """The seed's lines, locally reordered, repeated or cut; typography varied."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     head, body = lines[:2], lines[2:]
     # Paragraphs move only locally (neighbours swapped), so the page keeps

@@ -42,7 +42,11 @@ FOLD = {
     "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030",
     "big5": "big5hkscs", "big5hkscs": "big5hkscs", "cp950": "big5hkscs",
 }
-LATIN_FAMILY = {"cp1250", "cp1252", "iso8859-1", "iso8859-2", "iso8859-15", "mac-roman", "mac-latin2", "cp850", "cp437", "ascii"}
+LATIN_FAMILY = {
+    "ascii", "cp1250", "cp1252", "cp1257", "cp437", "cp775", "cp850", "cp852", "cp858",
+    "iso8859-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-9", "iso8859-13", "iso8859-15",
+    "iso8859-16", "latin-1", "mac-roman", "mac-latin2", "mac-iceland", "mac-turkish",
+}
 CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 

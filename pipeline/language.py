@@ -10,12 +10,13 @@ cost on long pages.
 
 from __future__ import annotations
 
+import functools
 import re
 
-from langdetect import DetectorFactory, detect_langs
+from langdetect import DetectorFactory, detector_factory
 from langdetect.lang_detect_exception import LangDetectException
 
-from .config import settings
+from .config import RULES_DIR, load_lines, settings
 from .document import Document
 
 DetectorFactory.seed = 0
@@ -25,6 +26,7 @@ KANA = re.compile(r"[\u3040-\u30ff]")
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 FOLD = {"zh-cn": "zh", "zh-tw": "zh"}
+WORD = re.compile(r"[^\W\d_]+")
 
 
 def detect_language(doc: Document) -> Document:
@@ -36,8 +38,37 @@ def detect_language(doc: Document) -> Document:
         # A Han character carries about as much as a Latin word, so Chinese
         # blocks qualify on far fewer characters.
         if len(block.text) >= cfg["block_min_chars"] or len(HAN.findall(block.text)) >= cfg["block_min_han"]:
-            block.lang, block.lang_confidence = identify(block.text[: cfg["sample_chars"] // 2], cfg["han_ratio"])
+            _block_language(block, doc, cfg)
     return doc
+
+
+def _block_language(block, doc: Document, cfg: dict) -> None:
+    """A block's language; cheap when it plainly shares the document's.
+
+    langdetect costs milliseconds a call, and most blocks of a page are in
+    the page's language. So a block whose words are mostly the function
+    words of the document's language (``rules/stopwords/<lang>.txt``), and
+    more so than those of any other listed language, takes the document's
+    language and confidence; its share is kept as ``scores["stopword_share"]``.
+    Only the other blocks go to langdetect.
+    """
+    lists = _stopwords()
+    if doc.lang in lists and not HAN.search(block.text):
+        words = WORD.findall(block.text.lower())
+        if words:
+            shares = {lang: sum(w in stop for w in words) / len(words) for lang, stop in lists.items()}
+            own = shares.pop(doc.lang)
+            if own >= cfg["stopword_share"] and all(own > other for other in shares.values()):
+                block.lang, block.lang_confidence = doc.lang, doc.lang_confidence
+                block.scores["stopword_share"] = round(own, 4)
+                return
+    block.lang, block.lang_confidence = identify(block.text[: cfg["sample_chars"] // 2], cfg["han_ratio"])
+
+
+@functools.cache
+def _stopwords() -> dict[str, frozenset[str]]:
+    folder = RULES_DIR / "stopwords"
+    return {p.stem: frozenset(load_lines(f"stopwords/{p.name}")) for p in sorted(folder.glob("*.txt"))}
 
 
 def identify(text: str, han_ratio: float = 0.3) -> tuple[str, float]:
@@ -52,10 +83,20 @@ def identify(text: str, han_ratio: float = 0.3) -> tuple[str, float]:
     if kana == 0 and hangul == 0 and han >= han_ratio * letters:
         return "zh", round(han / (han + latin), 4)
     try:
-        best = detect_langs(text)[0]
+        lang, prob = langdetect_best(text)
     except LangDetectException:
         return "und", 0.0
-    return FOLD.get(best.lang, best.lang), round(best.prob, 4)
+    return FOLD.get(lang, lang), round(prob, 4)
+
+
+def langdetect_best(text: str) -> tuple[str, float]:
+    """langdetect's most probable language, with ``trials`` random trials."""
+    detector_factory.init_factory()  # loads the profiles once
+    detector = detector_factory._factory.create()
+    detector.n_trial = settings()["language"]["trials"]
+    detector.append(text)
+    best = detector.get_probabilities()[0]
+    return best.lang, best.prob
 
 
 def _sample(blocks, limit: int) -> str:

@@ -19,6 +19,7 @@ import re
 import charset_normalizer
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
+from ftfy.badness import is_bad
 
 from .document import Document
 
@@ -44,8 +45,14 @@ CJK_CODECS = ("gb18030", "big5hkscs")
 MIN_COMMON_SHARE = 0.8
 BIG5_LEVEL1 = (b"\xa4\x40", b"\xc6\x7e")
 COMMON_NON_HAN = re.compile(r"[\u00a0-\u00ff\u0391-\u03c9\u0401-\u045f\u2010-\u2027\u3000-\u303f\uff01-\uff5e]")
-# Cheap pre-check: ftfy only runs where something looks off.
-SUSPECT = re.compile(r"[\u0080-\u00ff\u0100-\u017f\u02c6-\u02dc\u2010-\u203a\u20ac\u2122\ufffd&\u001b\ufb00-\ufb06]")
+# Cheap pre-check, so ftfy only runs where something looks off: its own
+# mojibake detector (``is_bad``), or an entity, control character, C1
+# character, ligature, stray BOM or line separator for its other fixers.
+# Accented Spanish and curly quotes alone never send a block through ftfy.
+OTHER_FIXES = re.compile(
+    r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufb00-\ufb06\ufeff\ufffd]"
+)
 
 
 def repair(doc: Document) -> Document:
@@ -56,7 +63,7 @@ def repair(doc: Document) -> Document:
         fixed = undo_cjk_as_latin(block.text)
         if fixed is not None:
             block.edit(fixed[0], f"repair:cjk_as_cp1252 {fixed[1]}")
-        if SUSPECT.search(block.text):
+        if is_bad(block.text) or OTHER_FIXES.search(block.text):
             result = ftfy.fix_and_explain(block.text, FTFY_CONFIG)
             steps = ",".join(f"{kind} {arg}" for kind, arg in result.explanation or ())
             block.edit(result.text, f"ftfy:{steps}")

@@ -90,7 +90,7 @@ def test_same_answers_in_a_fresh_process():
 @pytest.mark.parametrize("raw_lang", ["zh-cn", "zh-tw"])
 def test_chinese_variants_fold_to_zh(monkeypatch, raw_lang):
     """Text langdetect decides (too little Han to decide by script) still says ``zh``."""
-    monkeypatch.setattr(language, "detect_langs", lambda text: [SimpleNamespace(lang=raw_lang, prob=0.91)])
+    monkeypatch.setattr(language, "langdetect_best", lambda text: (raw_lang, 0.91))
     assert identify("mostly latin words with one 字") == ("zh", 0.91)
 
 
@@ -117,3 +117,19 @@ def test_long_blocks_get_their_own_language():
 def test_document_without_text_is_undetermined():
     doc = detect_language(doc_of(Block("12 34 56")))
     assert (doc.lang, doc.lang_confidence) == ("und", 0.0)
+
+
+def test_block_in_another_language_is_detected_apart():
+    """The stopword shortcut must not paint a Spanish block English."""
+    from pipeline.stages import process
+
+    english = ("The garden needs water every morning, and the soil should be checked for dryness "
+               "before you add more. It is a simple routine that most people can follow at home. ")
+    spanish = ("El jardín necesita agua todas las mañanas y la tierra debe revisarse antes de regar "
+               "otra vez. Es una rutina sencilla que la mayoría de las personas puede seguir en casa.")
+    doc = process(f"{english * 3}\n{spanish} {spanish}\n{english * 2}".encode(), "mixed.txt")
+    langs = [b.lang for b in doc.kept_blocks]
+    assert doc.lang == "en"
+    assert langs == ["en", "es", "en"]
+    assert "stopword_share" in doc.kept_blocks[0].scores
+    assert "stopword_share" not in doc.kept_blocks[1].scores
