@@ -23,6 +23,7 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@functools.lru_cache(maxsize=4096)  # several stages fold the same block
 def fold(text: str) -> str:
     """Lower-case matching key; Han text in Simplified without inline readings."""
     text = text.lower()

@@ -39,6 +39,7 @@ PERCENT = re.compile(r"(?<![0-9A-Za-z_.,+])(\d*?)65,?438\+0(\d*)%")
 SPLIT_YEAR = re.compile(r"(?<![\d.,] )(?<![0-9A-Za-z_.,])(19|20) (\d{2})(?![\d,.]\d| \d)")
 LAST_WORD = re.compile(r"(\w+)\W*$")
 JOINABLE_AFTER = re.compile(r"\s*(?:[,.;:!?)\]。，；：！？]|$)|年")
+ANY_DIGIT = re.compile(r"\d")
 
 
 @functools.cache
@@ -54,7 +55,7 @@ def _year_words() -> frozenset[str]:
 def flag_garbled_numbers(doc: Document) -> Document:
     """The stage: restore certain percentages, flag the rest, join years."""
     for block in doc.blocks:
-        if not block.kept or not any(ch.isdigit() for ch in block.text):
+        if not block.kept or not ANY_DIGIT.search(block.text):
             continue
         if "438+" in block.text:
             text, restored = restore_percentages(block.text)

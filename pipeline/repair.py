@@ -49,6 +49,9 @@ COMMON_NON_HAN = re.compile(r"[\u00a0-\u00ff\u0391-\u03c9\u0401-\u045f\u2010-\u2
 # mojibake detector (``is_bad``), or an entity, control character, C1
 # character, ligature, stray BOM or line separator for its other fixers.
 # Accented Spanish and curly quotes alone never send a block through ftfy.
+# Characters every mojibake that ``is_bad`` can see is made of; a block
+# without any (plain ASCII, most Chinese) skips its large regular expression.
+MOJIBAKE_RANGE = re.compile(r"[\u0080-\u024f\u02c6-\u02dd\u0370-\u04ff\u2010-\u2122\u2500-\u257f]")
 OTHER_FIXES = re.compile(
     r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});"
     r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufb00-\ufb06\ufeff\ufffd]"
@@ -63,7 +66,7 @@ def repair(doc: Document) -> Document:
         fixed = undo_cjk_as_latin(block.text)
         if fixed is not None:
             block.edit(fixed[0], f"repair:cjk_as_cp1252 {fixed[1]}")
-        if is_bad(block.text) or OTHER_FIXES.search(block.text):
+        if (MOJIBAKE_RANGE.search(block.text) and is_bad(block.text)) or OTHER_FIXES.search(block.text):
             result = ftfy.fix_and_explain(block.text, FTFY_CONFIG)
             steps = ",".join(f"{kind} {arg}" for kind, arg in result.explanation or ())
             block.edit(result.text, f"ftfy:{steps}")

@@ -34,6 +34,8 @@ def _rules() -> dict:
         "separators": re.compile(rules["keyword_block"]["separators"]),
         "words": re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))),
         "promo": {name: re.compile(p, re.I) for name, p in sorted(rules["promo"].items())},
+        # one pass over every block; the named patterns run only on a hit
+        "any_promo": re.compile("|".join(f"(?:{p})" for _, p in sorted(rules["promo"].items())), re.I),
     }
 
 
@@ -81,8 +83,7 @@ def _keyword_block(block: Block, rules: dict) -> bool:
 
 def _split_promo(block: Block, rules: dict) -> list[Block]:
     """Cut promotional sentences out of ``block`` into dropped blocks after it."""
-    key = fold(block.text)
-    if not any(p.search(key) for p in rules["promo"].values()):
+    if not rules["any_promo"].search(fold(block.text)):
         return []
     kept, dropped = [], []
     for sentence in (s for s in SENTENCES.findall(block.text) if s.strip()):
