@@ -38,6 +38,12 @@ HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 MIN_LATIN_HIGH_SHARE = 0.3
 MIN_HAN_SHARE = 0.6
 CJK_CODECS = ("gb18030", "big5hkscs")
+# What was never part of the misread bytes: runs of characters that sloppy
+# cp1252 cannot encode, and toned pinyin in brackets, `(tú)`, whose letters
+# it can (a `(` is never the second byte of a GBK or Big5 character).
+FOREIGN = re.compile(
+    "[^%s]+|[(（][a-zü]*[\u00c0-\u024f][a-zü]*[)）]" % re.escape(bytes(range(256)).decode("sloppy-windows-1252"))
+)
 # The reading kept must be made mostly of common characters: the Han of
 # GB2312 or of Big5 level 1 (the frequent ones), CJK and general
 # punctuation, Latin-1, basic Greek and Cyrillic letters. Garbage decodes
@@ -81,20 +87,24 @@ def undo_cjk_as_latin(text: str) -> tuple[str, str] | None:
     letters = sum(1 for c in text if c.isalpha())
     if letters == 0 or high < MIN_LATIN_HIGH_SHARE * letters:
         return None
-    try:
-        data = text.encode("sloppy-windows-1252")
-    except UnicodeEncodeError:
-        return None
+    # Characters cp1252 cannot hold (pinyin `ǎ` a server sent as `&#462;`)
+    # were never part of the misread bytes: re-read the runs between them.
+    runs = FOREIGN.split(text)
+    foreign = FOREIGN.findall(text) + [""]
+    chunks = [run.encode("sloppy-windows-1252") for run in runs]
+    data = b"".join(chunks)
     candidates = []
     for codec in CJK_CODECS:
         try:
-            candidate = data.decode(codec)
+            decoded = [chunk.decode(codec) for chunk in chunks]
         except UnicodeDecodeError:
             continue
-        non_ascii = [c for c in candidate if c >= "\x80"]
+        reread = "".join(decoded)
+        non_ascii = [c for c in reread if c >= "\x80"]
         han = sum(1 for c in non_ascii if HAN.match(c))
         if non_ascii and han >= MIN_HAN_SHARE * len(non_ascii):
-            candidates.append((common_share(candidate), codec, candidate))
+            candidate = "".join(d + f for d, f in zip(decoded, foreign))
+            candidates.append((common_share(reread), codec, candidate))
     if not candidates:
         return None
     score = max(c[0] for c in candidates)
@@ -110,7 +120,7 @@ def undo_cjk_as_latin(text: str) -> tuple[str, str] | None:
     # case: short GBK text can be valid UTF-8 too (`Ò»Ð©`), so keep the CJK
     # reading only when it is made of more common characters.
     try:
-        if common_share(data.decode("utf-8")) >= score:
+        if common_share(b"".join(chunks).decode("utf-8")) >= score:
             return None
     except UnicodeDecodeError:
         pass
