@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .stages import process
 
 EXIT_REJECTED = 2
 EXIT_USAGE = 64
+EXIT_INTERNAL = 70
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,11 +117,22 @@ def _one_page(command: str, path: str) -> int:
     except Rejected as exc:
         print(f"pipeline {command}: {path}: rejected ({exc.reason}): {exc.detail}", file=sys.stderr)
         return EXIT_REJECTED
-    if command == "clean":
-        json.dump(clean_record(doc), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _explain(doc)
+    except RecursionError:
+        print(f"pipeline {command}: {path}: rejected (html_too_deep): nesting exhausted the parser", file=sys.stderr)
+        return EXIT_REJECTED
+    except Exception as exc:  # a bug: say so plainly, as the build's internal_error does
+        print(f"pipeline {command}: {path}: internal error ({type(exc).__name__}: {exc}); "
+              "please report it with the page", file=sys.stderr)
+        return EXIT_INTERNAL
+    try:
+        if command == "clean":
+            json.dump(clean_record(doc), sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            _explain(doc)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `pipeline explain page | head` is fine
+        sys.stdout = open(os.devnull, "w")
     return 0
 
 
