@@ -3,8 +3,8 @@
 A gold file (TOML, one per page, under ``tests/gold/<group>/``) names its
 page and says what a careful reader finds in it::
 
-    page = "../../../raw/000_c90a2a9a2640b75d.txt"  # relative to this file
-    title = "How did online loans explode the address book?"
+    page = "../../pages/en_sleep_tips.txt"  # relative to this file
+    title = "How to fall asleep faster"
     question = "..."      # optional
     summary = "first words of the summary"   # "" = the page has none
     extended = "first words of the extended material"
@@ -13,7 +13,7 @@ page and says what a careful reader finds in it::
 
     [[lists]]
     kind = "step"
-    items = [{heading = "collect evidence complaints", text = "After the online loan"}]
+    items = [{heading = "Keep a fixed bedtime", text = "Go to bed at the same"}]
 
 An extracted item is correct when a gold item has the same list number,
 position, heading and list kind, and the extracted text starts with the
