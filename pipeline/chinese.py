@@ -45,9 +45,8 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 from .config import load_toml, settings
 from .document import Document
+from .script import HAN, HAN_CLASS
 
-HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-HAN = re.compile(f"[{HAN_CLASS}]")
 
 # --- pinyin -----------------------------------------------------------------
 

@@ -14,8 +14,9 @@ import re
 
 import opencc
 
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-INLINE_READING = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])[(（][a-zA-Z\u00c0-\u024f\u0300-\u036f]{1,7}[)）]")
+from .script import HAN, HAN_CLASS
+
+INLINE_READING = re.compile(f"(?<=[{HAN_CLASS}])[(（][a-zA-Z\u00c0-\u024f\u0300-\u036f]{{1,7}}[)）]")
 
 
 @functools.cache

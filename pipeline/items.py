@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 from .config import load_toml
 from .document import Document
+from .script import HAN
 
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 SENTENCE_END = ".。!！?？;；"
 COLONS = ":："
 QUESTION_END = "?？"
@@ -102,7 +102,7 @@ def rules() -> dict:
 
 
 def _cue_pattern(word: str) -> re.Pattern:
-    if CJK.search(word):
+    if HAN.search(word):
         return re.compile(re.escape(word))
     return re.compile(r"(?<!\w)%s(?!\w)" % re.escape(word), re.IGNORECASE)
 
@@ -174,7 +174,7 @@ def normalize(text: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def is_cjk(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(1 for c in letters if CJK.match(c)) / len(letters) > 0.5
+    return bool(letters) and sum(1 for c in letters if HAN.match(c)) / len(letters) > 0.5
 
 
 def is_heading_line(text: str) -> bool:

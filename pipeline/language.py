@@ -18,10 +18,10 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from .config import RULES_DIR, load_lines, settings
 from .document import Document
+from .script import HAN
 
 DetectorFactory.seed = 0
 
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 KANA = re.compile(r"[\u3040-\u30ff]")
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")

@@ -22,6 +22,7 @@ import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 from ftfy.badness import is_bad
 
 from .document import Document
+from .script import HAN
 
 FTFY_CONFIG = ftfy.TextFixerConfig(
     fix_character_width=False,  # keeps full-width Chinese punctuation
@@ -33,7 +34,6 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 # Characters only mojibake of CJK double-byte text is made of: Latin-1
 # letters and symbols from the upper half of cp1252.
 LATIN_HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]")
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Latin text with accents has far fewer of these per letter than mojibake.
 MIN_LATIN_HIGH_SHARE = 0.3
 MIN_HAN_SHARE = 0.6
