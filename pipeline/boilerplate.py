@@ -24,7 +24,9 @@ from .config import load_toml
 from .document import Block, Document
 from .fold import fold
 
-BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆]+")
+BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆«»‹›←→]+")
+# Doubled or arrow separators (`>>`, `»»`, `->`, `→`) read as one `>`.
+ARROWS = re.compile(r"\s*(?:>{2,}|»{2,}|-+>|=+>|→)\s*")
 SENTENCE_END = re.compile(r"[.。!！]['\"”’)）]?$")
 SENTENCE_MARK = re.compile(r"[.!?。！？](?:\s|$)")
 LIST_MARKER = re.compile(
@@ -44,7 +46,7 @@ MONTHS = {
     "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
 }
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_TIME = r"(?:[ t]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
+_TIME = r"(?:,?[ t\u3000]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
 DATE_PATTERNS = (
     ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?" + _TIME)),
     ("dmy", re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)),
@@ -74,7 +76,27 @@ def _drop_zones(doc: Document, rules: dict) -> None:
         for key in block.scores:
             if key.startswith("zone:") and key[5:] in zones and block.tag != "h1":
                 block.drop_as(f"boilerplate:zone_{key[5:]}")
+                if key == "zone:breadcrumb":
+                    _read_crumb_container(doc, block.text, rules)
                 break
+
+
+def _read_crumb_container(doc: Document, text: str, rules: dict) -> None:
+    """An HTML breadcrumb still gives site and category before it goes.
+
+    Its last part is the title only when it repeats the ``<h1>``;
+    otherwise (``Home » Recipes``) it is the category.
+    """
+    crumb = parse_breadcrumb(text, {**rules["breadcrumb"], "min_parts": 2})
+    if not crumb:
+        return
+    heading = next((b.text for b in doc.blocks if b.tag == "h1"), "")
+    category = crumb["category"]
+    if _norm(crumb["title"]) != _norm(heading):
+        category = " > ".join(p for p in (category, crumb["title"]) if p)
+    for key, value in (("site", crumb["site"]), ("category", category)):
+        if value:
+            doc.meta.setdefault(key, value)
 
 
 # -- head of the page: breadcrumb, title, publication line -----------------
@@ -97,13 +119,14 @@ def _read_head(doc: Document, rules: dict) -> None:
             block.drop_as("boilerplate:published")
             doc.meta.setdefault("published_at", when)
             break
+    _drop_copyright(doc, rules)
 
 
 def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
     """``{site, category, title}`` if ``text`` is a breadcrumb line, else None."""
     if len(text) > cfg["max_chars"]:
         return None
-    line = BULLET.sub("", text).strip()
+    line = ARROWS.sub(" > ", BULLET.sub("", text)).strip()
     key = fold(line)
     prefixed = False
     for prefix in cfg["prefixes"]:
@@ -195,10 +218,19 @@ def _norm(text: str) -> str:
 
 
 def parse_published(text: str, cfg: dict) -> str | None:
-    """ISO 8601 date of a short ``Published: <date>`` line, else None."""
+    """ISO 8601 date of a short ``Published: <date>`` line, else None.
+
+    A line that starts with the date also counts when what follows it is
+    nothing or known byline fields (``作者：…``, ``By …``, ``views``).
+    """
     if len(text) > cfg["max_chars"]:
         return None
     key = fold(text)
+    found = match_date(BULLET.sub("", key), anchored=True)
+    if found:
+        rest = found[1].strip(" |,;·-—/\u3000")
+        if not rest or any(rest.startswith(field) for field in cfg["byline_fields"]):
+            return found[0]
     for label in cfg["labels"]:
         at = key.find(label)
         if at < 0:
@@ -214,6 +246,12 @@ def parse_published(text: str, cfg: dict) -> str | None:
 
 def parse_date(text: str, anchored: bool = False) -> str | None:
     """The first date in ``text`` as ISO 8601 (with time when given)."""
+    found = match_date(text, anchored)
+    return found[0] if found else None
+
+
+def match_date(text: str, anchored: bool = False) -> tuple[str, str] | None:
+    """``(ISO 8601 date, the text after it)`` for the first date in ``text``."""
     for kind, pattern in DATE_PATTERNS:
         m = pattern.match(text) if anchored else pattern.search(text)
         if not m:
@@ -230,11 +268,20 @@ def parse_date(text: str, anchored: bool = False) -> str | None:
         hh, mm, ss = g[3], g[4], g[5]
         try:
             if hh is not None:
-                return datetime(y, mo, d, int(hh), int(mm), int(ss or 0)).isoformat()
-            return datetime(y, mo, d).date().isoformat()
+                return datetime(y, mo, d, int(hh), int(mm), int(ss or 0)).isoformat(), text[m.end():]
+            return datetime(y, mo, d).date().isoformat(), text[m.end():]
         except ValueError:
             continue
     return None
+
+
+def _drop_copyright(doc: Document, rules: dict) -> None:
+    cfg = rules["copyright"]
+    for block in doc.kept_blocks:
+        if len(block.text) <= cfg["max_chars"]:
+            key = fold(block.text)
+            if any(phrase in key for phrase in cfg["phrases"]):
+                block.drop_as("boilerplate:copyright")
 
 
 # -- footer navigation and link lists --------------------------------------
@@ -272,17 +319,33 @@ def _resumes_article(text: str, cfg: dict) -> bool:
 
 
 def _drop_link_lists(doc: Document, rules: dict) -> None:
+    """Runs of link titles; a shorter run is enough where the article ends.
+
+    Anywhere, ``min_run`` title-like lines make a link list. At the end of
+    the page (nothing kept after them), ``tail_min_run`` suffice if each is
+    long enough to be a title rather than a terse tip.
+    """
     cfg = rules["link_list"]
+    kept = doc.kept_blocks
     run: list[Block] = []
-    for block in doc.kept_blocks + [None]:
+    for block in kept + [None]:
         if block is not None and _link_like(block.text, cfg):
             run.append(block)
             continue
-        if len(run) >= cfg["min_run"]:
+        at_end = block is None
+        if len(run) >= cfg["min_run"] or (at_end and len(run) >= cfg["tail_min_run"]
+                                           and len(run) < len(kept) and all(_title_sized(b.text, cfg) for b in run)):
             for item in run:
                 item.drop_as("boilerplate:link_list")
                 item.scores["link_run"] = float(len(run))
         run = []
+
+
+def _title_sized(text: str, cfg: dict) -> bool:
+    text = BULLET.sub("", text).strip()
+    if CJK.search(text):
+        return len(text) >= cfg["tail_min_cjk_chars"]
+    return len(text.split()) >= cfg["tail_min_latin_words"]
 
 
 def _link_like(text: str, cfg: dict) -> bool:

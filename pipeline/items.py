@@ -541,13 +541,29 @@ def marker_kind(body: Body, run: Run) -> str | None:
 
 
 def cue_kind(text: str, lang: str | None) -> str | None:
-    """The one kind whose cue words occur in ``text``; None if none or several."""
-    found = set()
+    """The kind whose cue word stands nearest the list, None if none or tied.
+
+    An intro often names two kinds ("建议按照以下步骤处理：", "for these
+    reasons, follow the steps below"): the noun closest to the list is
+    what the list holds.
+    """
+    last: dict[str, tuple[int, int]] = {}
     for kind, by_lang in rules()["kind_cues"].items():
         patterns = by_lang.get(lang, []) if lang else [p for ps in by_lang.values() for p in ps]
-        if any(p.search(text) for p in patterns):
-            found.add(kind)
-    return found.pop() if len(found) == 1 else None
+        spans = [m.span() for p in patterns for m in p.finditer(text)]
+        if spans:
+            last[kind] = max(spans, key=lambda span: span[1])
+    if not last:
+        return None
+    ranked = sorted(last.items(), key=lambda item: item[1][1], reverse=True)
+    if len(ranked) == 1:
+        return ranked[0][0]
+    (kind, (start, end)), (_, (_, runner_end)) = ranked[0], ranked[1]
+    between = text[runner_end:start].strip(" ,、").lower()
+    # "Steps and reasons:" names both: no kind stands nearer.
+    if end == runner_end or between in rules()["cue_ties"]["joiners"]:
+        return None
+    return kind
 
 
 def article_intro(body: Body, runs: list[Run], question: str) -> str:

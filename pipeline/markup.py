@@ -164,7 +164,7 @@ def _class_zone(node: Tag) -> str:
     words = " ".join([*classes, attrs.get("id") or "", attrs.get("role") or ""]).lower()
     if not words.strip():
         return ""
-    tokens = set(TOKEN_SPLIT.split(words))
+    tokens = set(TOKEN_SPLIT.split(words)) | {w.replace("-", "").replace("_", "") for w in words.split()}
     if "navigation" in tokens:
         return "nav"
     for zone, hints in _class_hints().items():
