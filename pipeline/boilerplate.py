@@ -28,7 +28,7 @@ BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆«»‹›←→]+")
 # Doubled or arrow separators (`>>`, `»»`, `->`, `→`) read as one `>`.
 ARROWS = re.compile(r"\s*(?:>{2,}|»{2,}|-+>|=+>|→)\s*")
 SENTENCE_END = re.compile(r"[.。!！]['\"”’)）]?$")
-SENTENCE_MARK = re.compile(r"[.!?。！？](?:\s|$)")
+SENTENCE_MARK = re.compile(r"[.!?](?:\s|$)|[。！？]")
 LIST_MARKER = re.compile(
     r"^\s*(?:\(?\d{1,2}[.、,)）:：]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.]|"
     r"[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十\d]{1,3}|\d{1,2}[^\W\d_])"
@@ -333,6 +333,11 @@ def _drop_link_lists(doc: Document, rules: dict) -> None:
             run.append(block)
             continue
         at_end = block is None
+        # A run of questions is an FAQ, not links: titles are mostly statements.
+        questions = sum(1 for b in run if b.text.rstrip().endswith(("?", "？")))
+        if questions * 2 > len(run):
+            run = []
+            continue
         if len(run) >= cfg["min_run"] or (at_end and len(run) >= cfg["tail_min_run"]
                                            and len(run) < len(kept) and all(_title_sized(b.text, cfg) for b in run)):
             for item in run:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from collections import Counter
@@ -90,9 +91,11 @@ def read_input(path: Path) -> bytes:
     """The page's bytes, or :class:`Rejected` when it cannot or should not be read."""
     limit = settings()["input"]["max_bytes"]
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise Rejected("too_large", f"{size} bytes, more than the {limit} allowed by config.toml")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would never end
+            raise Rejected("unreadable", "not a regular file")
+        if info.st_size > limit:
+            raise Rejected("too_large", f"{info.st_size} bytes, more than the {limit} allowed by config.toml")
         with open(path, "rb") as f:
             return read_stream(f)
     except OSError as exc:
@@ -274,10 +277,14 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
 def _input_entry(path: Path, raw_dir: Path) -> dict:
     h = hashlib.sha256()
     size = 0
+    # A file name that is not UTF-8 is kept readable with escapes.
+    name = os.fsencode(path.relative_to(raw_dir).as_posix()).decode("utf-8", "backslashreplace")
     try:
-        size = path.stat().st_size
-        if size > settings()["input"]["max_bytes"]:  # rejected unread: its size identifies it
-            return {"path": path.relative_to(raw_dir).as_posix(), "sha256": "", "bytes": size}
+        info = path.stat()
+        size = info.st_size
+        # Rejected unread (too large, or a FIFO/device): size and name identify it.
+        if size > settings()["input"]["max_bytes"] or not stat.S_ISREG(info.st_mode):
+            return {"path": name, "sha256": "", "bytes": size}
         size = 0
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -286,15 +293,19 @@ def _input_entry(path: Path, raw_dir: Path) -> dict:
         digest = h.hexdigest()
     except OSError:
         digest = ""
-    return {"path": path.relative_to(raw_dir).as_posix(), "sha256": digest, "bytes": size}
+    return {"path": name, "sha256": digest, "bytes": size}
 
 
 def _result_for(path: Path, entry: dict, cache: Path | None) -> tuple[dict, bool]:
     cached = cache / f"{entry['sha256']}.json" if cache and entry["sha256"] else None
     if cached and cached.exists():
-        result = json.loads(cached.read_text(encoding="utf-8"))
-        _retarget(result, entry["path"])
-        return result, True
+        try:
+            result = json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # a damaged cache entry is recomputed
+            result = None
+        if result is not None:
+            _retarget(result, entry["path"])
+            return result, True
     try:
         raw = read_input(path)
     except Rejected as exc:  # depends on the file system, so never cached
@@ -332,7 +343,6 @@ def _manifest(print_fp: str, inputs: list[dict], tally: _Tally, summary: Summary
         "pipeline_version": __version__,
         "fingerprint": print_fp,
         "libraries": {lib: library_version(lib) for lib in LIBRARIES},
-        "python": ".".join(map(str, sys.version_info[:2])),
         "settings": settings(),
         "inputs": inputs,
         "counts": {

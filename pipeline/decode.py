@@ -78,7 +78,9 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
     declared = META_CHARSET.search(head)
     if declared:
         encoding = _codec_name(declared.group(1).decode("ascii", "replace"))
-        if encoding:
+        # UTF-16/32 declared in bytes that are ASCII-compatible is a lie
+        # (browsers read it as UTF-8, which already failed).
+        if encoding and not encoding.startswith(("utf-16", "utf-32")):
             try:
                 return raw.decode(encoding), encoding
             except UnicodeDecodeError:
@@ -97,11 +99,18 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
 
 
 def _codec_name(label: str) -> str | None:
-    """Python's codec name for a charset label, folded per ``FOLD``."""
+    """Python's codec name for a charset label, folded per ``FOLD``.
+
+    None for unknown labels and for codecs that are not text encodings
+    (``hex``, ``base64``, ``rot13``...).
+    """
     try:
-        name = codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True):
+        return None
+    name = info.name
     name = FOLD.get(name, name)
     if name in LATIN_FAMILY:
         return "cp1252"

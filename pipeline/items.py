@@ -46,7 +46,7 @@ COLONS = ":："
 QUESTION_END = "?？"
 CJK_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ① .. ⑳
-LAST_SENTENCE = re.compile(r"[^。！？!?.]*[。！？!?.:：]?\s*$")
+SENTENCE_STOPS = "。！？!?."
 
 
 @dataclass(frozen=True)
@@ -513,9 +513,20 @@ def list_intro(body: Body, run: Run) -> str:
     text = body.texts[j]
     if intro_like(text):
         return text
-    last = LAST_SENTENCE.search(text)
-    sentence = last.group(0).strip() if last else ""
+    sentence = last_sentence(text)
     return sentence if sentence[-1:] in QUESTION_END + COLONS else ""
+
+
+def last_sentence(text: str) -> str:
+    """The final sentence of ``text`` with its closing mark (linear time).
+
+    >>> last_sentence("Read this first. Then do the following:")
+    'Then do the following:'
+    """
+    body = text.rstrip()
+    end = len(body) - 1 if body[-1:] in SENTENCE_STOPS + "：:" else len(body)
+    start = max(body.rfind(stop, 0, end) for stop in SENTENCE_STOPS) + 1
+    return body[start:].strip()
 
 
 def list_kind(body: Body, run: Run, intro: str, lang: str | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 from langdetect import DetectorFactory, detector_factory
 from langdetect.lang_detect_exception import LangDetectException
@@ -66,6 +67,22 @@ def _block_language(block, doc: Document, cfg: dict) -> None:
 
 
 @functools.cache
+def _factory() -> DetectorFactory:
+    """langdetect's profiles, loaded in sorted order.
+
+    langdetect's own loader takes them in ``os.listdir`` order, which
+    differs between file systems and decides ties and float sums: sorted,
+    every machine gets the same answers.
+    """
+    factory = DetectorFactory()
+    folder = Path(detector_factory.PROFILES_DIRECTORY)
+    profiles = [p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())
+                if p.is_file() and not p.name.startswith(".")]
+    factory.load_json_profile(profiles)
+    return factory
+
+
+@functools.cache
 def _stopwords() -> dict[str, frozenset[str]]:
     folder = RULES_DIR / "stopwords"
     return {p.stem: frozenset(load_lines(f"stopwords/{p.name}")) for p in sorted(folder.glob("*.txt"))}
@@ -91,8 +108,7 @@ def identify(text: str, han_ratio: float = 0.3) -> tuple[str, float]:
 
 def langdetect_best(text: str) -> tuple[str, float]:
     """langdetect's most probable language, with ``trials`` random trials."""
-    detector_factory.init_factory()  # loads the profiles once
-    detector = detector_factory._factory.create()
+    detector = _factory().create()
     detector.n_trial = settings()["language"]["trials"]
     detector.append(text)
     best = detector.get_probabilities()[0]

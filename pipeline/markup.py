@@ -127,10 +127,22 @@ def parse_html(text: str) -> tuple[list[Block], str]:
             raise Rejected("html_too_deep", f"elements nested deeper than {max_depth}")
         if isinstance(node, Comment):
             out.dropped(str(node), "comment", "markup:comment")
-        elif isinstance(node, (Doctype, Declaration, ProcessingInstruction, CData)):
+        elif isinstance(node, CData):
+            out.dropped(str(node), "cdata", "markup:cdata")
+        elif isinstance(node, ProcessingInstruction):
+            out.dropped(str(node), "pi", "markup:processing_instruction")
+        elif isinstance(node, (Doctype, Declaration)):
             continue
         elif isinstance(node, NavigableString):
-            out.add(str(node))
+            if context or line_mode:
+                out.add(str(node))
+            else:
+                # Text outside every block element is a text dump around a
+                # decoy <div>: its lines are still its paragraphs.
+                for i, line in enumerate(str(node).split("\n")):
+                    if i:
+                        out.flush()
+                    out.add(line)
         elif isinstance(node, Tag):
             name = node.name.lower()
             if name in DROPPED_TAGS:

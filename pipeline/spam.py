@@ -22,6 +22,7 @@ from .document import Block, Document
 from .fold import fold
 
 SENTENCE_END = re.compile(r"[.!?。！？]\s*$")
+SENTENCE_MARKS = re.compile(r"[.!?](?:\s|$)|[。！？]")
 SENTENCES = re.compile(r"[^.!?。！？]*(?:[.!?。！？]+[\"'”’」』)]*\s*|$)")
 
 
@@ -32,11 +33,21 @@ def _rules() -> dict:
     return {
         "block": rules["keyword_block"],
         "separators": re.compile(rules["keyword_block"]["separators"]),
-        "words": re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))),
+        "words": re.compile("|".join(_word_pattern(w) for w in sorted(words, key=len, reverse=True))),
         "promo": {name: re.compile(p, re.I) for name, p in sorted(rules["promo"].items())},
         # one pass over every block; the named patterns run only on a hit
         "any_promo": re.compile("|".join(f"(?:{p})" for _, p in sorted(rules["promo"].items())), re.I),
     }
+
+
+def _word_pattern(word: str) -> str:
+    """Latin words match whole (``av`` not in ``avocado``); Han as substrings."""
+    pattern = re.escape(word)
+    if word[:1].isascii() and word[:1].isalpha():
+        pattern = r"(?<![a-z])" + pattern
+    if word[-1:].isascii() and word[-1:].isalpha():
+        pattern += r"(?![a-z])"
+    return pattern
 
 
 def remove_spam(doc: Document) -> Document:
@@ -68,6 +79,9 @@ def keyword_score(text: str) -> tuple[int, float, float, float]:
 def _keyword_block(block: Block, rules: dict) -> bool:
     cfg = rules["block"]
     if len(rules["separators"].findall(block.text)) < cfg["min_pieces"] - 1:
+        return False
+    # Prose with commas has sentences; a keyword pile has none.
+    if len(SENTENCE_MARKS.findall(block.text)) > cfg["max_sentence_marks"]:
         return False
     pieces, spam, median_len, sentences = keyword_score(block.text)
     if pieces < cfg["min_pieces"]:

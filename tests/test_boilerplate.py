@@ -10,6 +10,7 @@ import pytest
 from pipeline.boilerplate import is_footer_marker, parse_breadcrumb, parse_date, _rules
 from pipeline.document import Rejected
 from pipeline.fold import fold
+from pipeline.spam import _rules as spam_rules
 from pipeline.spam import keyword_score
 from pipeline.stages import process
 
@@ -50,7 +51,27 @@ def test_rejected(case):
 
 def test_spam_score_is_kept_in_audit(docs):
     block = next(b for b in docs["zh_watermelon.txt"].blocks if b.drop == "spam:keyword_block")
-    assert block.scores["spam_score"] >= _rules()["block"]["threshold"] if False else block.scores["spam_score"] > 0.5
+    assert block.scores["spam_score"] >= spam_rules()["block"]["threshold"]
+
+
+@pytest.mark.parametrize("text", [
+    "We have apples, pears, plums, avocados, and grapes at the market today.",
+    "我日日夜夜、久久不能平静、心情烦躁、焦躁不安、只想成人之美。",
+    "Se recomienda leer, comparar, preguntar, esperar y, sobre todo, no firmar nada sin entenderlo. Luego decida.",
+    "According to the official account of the ministry, the new rules start in May.",
+    "退休后他经常参加群众文艺活动，身体也越来越好。",
+])
+def test_prose_is_never_spam(text):
+    doc = process((text + "\nA second line keeps the page from being empty of article text.").encode(), "prose.txt")
+    assert doc.blocks[0].kept, doc.blocks[0].drop
+
+
+def test_every_piece_of_the_seed_spam_block_is_gone(docs):
+    seed = (Path(__file__).parent.parent / "raw" / "003_e6ef17fbf79609b7.txt").read_text(encoding="utf-8")
+    pieces = [p.strip() for p in seed.strip().splitlines()[-1].split("|") if p.strip()]
+    doc = process(seed.encode(), "seed.txt")
+    assert len(pieces) > 30
+    assert [p for p in pieces if p in doc.clean_text] == []
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -98,11 +119,20 @@ def test_dates(text, iso):
     assert parse_date(text) == iso
 
 
-def test_prose_with_commas_is_not_a_keyword_block():
-    pieces, spam, _, sentences = keyword_score("We bought apples, pears, plums, grapes, and figs, then went home.")
+def test_prose_with_commas_scores_no_spam():
+    pieces, spam, _, sentences = keyword_score("We bought apples, pears, plums, avocados, and figs, then went home.")
     assert spam == 0.0
 
 
 def _bp():
     from pipeline.boilerplate import _rules as bp_rules
     return bp_rules()
+
+
+def test_a_run_of_questions_is_not_a_link_list():
+    questions = ["Who is the lender?", "How much do I owe?", "When is the payment due?", "Can I pay early?",
+                 "Is there a fee for that?", "What if I miss a payment?", "Who can I call for help?",
+                 "Where do I send the forms?"]
+    page = "Before signing a loan, ask these questions and write down the answers.\n" + "\n".join(questions)
+    doc = process(page.encode(), "faq.txt")
+    assert [b.text for b in doc.kept_blocks][1:] == questions

@@ -327,3 +327,28 @@ def test_interrupted_first_build_leaves_nothing_half_written(raw_copy, tmp_path,
     monkeypatch.undo()
     summary = build(raw_copy, out, cache_dir=cache)  # the next build completes from where it stopped
     assert summary.cached == 2 and summary.articles == len(SEEDS)
+
+
+def test_a_fifo_is_rejected_without_hanging_the_build(raw_copy, tmp_path):
+    os.mkfifo(raw_copy / "pipe.txt")
+    build(raw_copy, tmp_path / "out")
+    rejected = {r["source"]: r["reason"] for r in jsonl(tmp_path / "out" / "rejected.jsonl")}
+    assert rejected == {"pipe.txt": "unreadable"}
+
+
+def test_a_file_name_that_is_not_utf8_is_built_with_an_escaped_source(raw_copy, tmp_path):
+    name = os.fsdecode(b"caf\xe9.txt")
+    (raw_copy / name).write_bytes((raw_copy / SEEDS[0]).read_bytes() + b"\nOne more line of article text.")
+    build(raw_copy, tmp_path / "out", cache_dir=tmp_path / "cache")
+    sources = [r["source"] for r in jsonl(tmp_path / "out" / "articles.jsonl")]
+    assert "caf\\xe9.txt" in sources
+
+
+def test_a_damaged_cache_entry_is_recomputed(raw_copy, tmp_path):
+    cache = tmp_path / "cache"
+    build(raw_copy, tmp_path / "one", cache_dir=cache)
+    for entry in cache.rglob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    summary = build(raw_copy, tmp_path / "two", cache_dir=cache)
+    assert summary.cached == 0 and summary.articles == len(SEEDS)
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")

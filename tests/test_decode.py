@@ -161,3 +161,11 @@ def test_utf8_round_trips_unchanged(text):
     assume(raw.strip() and not text.startswith("\ufeff"))
     assume(not text.startswith(("%PDF-", "fLaC", "GIF87a", "GIF89a")))
     assert decode_bytes(raw) == (text, "utf-8")
+
+
+@pytest.mark.parametrize("label", ["hex", "base64", "rot13", "zlib", "utf-16"])
+def test_a_meta_charset_that_is_not_a_text_encoding_is_ignored(label):
+    page = f'<html><head><meta charset="{label}"></head><body><p>Caf\xe9 con leche, se\xf1or.</p></body></html>'
+    text, encoding = decode_bytes(page.encode("cp1252"))
+    assert encoding == "cp1252"
+    assert "Café con leche, señor." in text

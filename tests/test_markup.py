@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.config import settings
 from pipeline.document import Document, Rejected
-from pipeline.markup import markup
+from pipeline.markup import markup, parse_html
 from pipeline.records import removed_rows
 
 
@@ -213,3 +213,21 @@ def test_clean_text_is_made_only_of_kept_blocks(run, page):
     dropped = [b for b in doc.blocks if not b.kept]
     assert len(removed_rows(doc)) == len(dropped), "every dropped block is reported"
     assert all(":" in b.drop for b in dropped)
+
+
+def test_a_block_level_decoy_keeps_a_text_dump_line_by_line():
+    """One empty <div id=...> must not glue every line of a dump into one block."""
+    from pipeline.stages import process
+
+    lines = ["第一段：今天我们讨论如何整理书架，先把书按大小分开。",
+             "第二段：然后把常看的书放在最顺手的位置，方便拿取。",
+             "第三段：最后留出一层空位，给以后买的新书。"]
+    doc = process(('<div id="k2pzr"></div>\n' + "\n".join(lines)).encode(), "dump.txt")
+    assert [b.text for b in doc.kept_blocks] == lines
+
+
+def test_cdata_is_dropped_with_a_reason():
+    blocks, _ = parse_html("<div><p>Kept paragraph here.</p><![CDATA[hidden payload]]></div>")
+    dropped = [b for b in blocks if b.drop]
+    assert [b.drop for b in dropped] == ["markup:cdata"]
+    assert "hidden payload" in dropped[0].text
