@@ -22,7 +22,7 @@ from datetime import datetime
 
 from .config import load_toml
 from .document import Block, Document
-from .fold import fold
+from .fold import INLINE_READING, fold
 
 BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆«»‹›←→]+")
 # Doubled or arrow separators (`>>`, `»»`, `->`, `→`) read as one `>`.
@@ -37,14 +37,8 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 NON_WORD = re.compile(r"[\W_]+")
 MARKER_TAIL = re.compile(r"\s*(?:$|[:：\-–—>»›|])")
 
-MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
-    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-}
+# Month names (English and Spanish, full and abbreviated), from the rules.
+MONTHS = {name: int(number) for name, number in load_toml("boilerplate.toml")["dates"]["months"].items()}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _TIME = r"(?:,?[ t\u3000]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
 DATE_PATTERNS = (
@@ -126,7 +120,9 @@ def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
     """``{site, category, title}`` if ``text`` is a breadcrumb line, else None."""
     if len(text) > cfg["max_chars"]:
         return None
-    line = ARROWS.sub(" > ", BULLET.sub("", text)).strip()
+    # Inline pinyin goes first, so the prefix found in the folded key has
+    # the same length in the line it is cut from.
+    line = ARROWS.sub(" > ", BULLET.sub("", INLINE_READING.sub("", text))).strip()
     key = fold(line)
     prefixed = False
     for prefix in cfg["prefixes"]:
@@ -298,6 +294,11 @@ def _drop_footer(doc: Document, rules: dict) -> None:
                 in_footer = False
             else:
                 block.drop_as("boilerplate:after_footer")
+
+
+def footer_marker(text: str) -> bool:
+    """:func:`is_footer_marker` with the rules in ``boilerplate.toml``."""
+    return is_footer_marker(text, _rules()["footer"])
 
 
 def is_footer_marker(text: str, cfg: dict) -> bool:

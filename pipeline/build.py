@@ -236,12 +236,12 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
     summary = Summary(out_dir=str(out_dir))
     paths = list_inputs(raw_dir)
     summary.documents = len(paths)
-    print_fp = fingerprint()
+    fp = fingerprint()
     inputs = [_input_entry(p, raw_dir) for p in paths]
-    if not force and _up_to_date(out_dir, print_fp, inputs):
+    if not force and _up_to_date(out_dir, fp, inputs):
         summary.up_to_date = True
         return summary
-    cache = Path(cache_dir) / print_fp if cache_dir else None
+    cache = Path(cache_dir) / fp if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
     writers = _Writers(out_dir)
@@ -266,7 +266,7 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
                 writers.write("rejected.jsonl", {
                     "source": entry["path"], "sha256": entry["sha256"],
                     "reason": result["reason"], "detail": result["detail"]})
-        writers.commit(_manifest(print_fp, inputs, tally, summary))
+        writers.commit(_manifest(fp, inputs, tally, summary))
     except BaseException:
         writers.abort()
         raise
@@ -326,7 +326,7 @@ def _retarget(result: dict, source: str) -> None:
             row["source"] = source
 
 
-def _up_to_date(out_dir: Path, print_fp: str, inputs: list[dict]) -> bool:
+def _up_to_date(out_dir: Path, fp: str, inputs: list[dict]) -> bool:
     manifest_path = out_dir / "manifest.json"
     if not all((out_dir / name).exists() for name in OUTPUTS):
         return False
@@ -335,13 +335,13 @@ def _up_to_date(out_dir: Path, print_fp: str, inputs: list[dict]) -> bool:
     except (OSError, ValueError):
         return False
     old = [{k: e[k] for k in ("path", "sha256", "bytes")} for e in manifest.get("inputs", ())]
-    return manifest.get("fingerprint") == print_fp and old == inputs
+    return manifest.get("fingerprint") == fp and old == inputs
 
 
-def _manifest(print_fp: str, inputs: list[dict], tally: _Tally, summary: Summary) -> dict:
+def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary) -> dict:
     return {
         "pipeline_version": __version__,
-        "fingerprint": print_fp,
+        "fingerprint": fp,
         "libraries": {lib: library_version(lib) for lib in LIBRARIES},
         "settings": settings(),
         "inputs": inputs,

@@ -29,7 +29,7 @@ def load_lines(name: str) -> tuple[str, ...]:
     """A word or phrase list: one entry per line, ``#`` starts a comment."""
     lines = []
     for line in (RULES_DIR / name).read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip() if not line.lstrip().startswith("\\#") else line.strip()[1:]
+        line = line.split("#", 1)[0].strip()
         if line:
             lines.append(line)
     return tuple(lines)

@@ -37,6 +37,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .boilerplate import footer_marker
 from .config import load_toml
 from .document import Document
 from .script import HAN
@@ -97,7 +98,6 @@ def rules() -> dict:
     compiled["summary_lead"] = re.compile(
         r"^(?:%s)(?![\w])" % "|".join(map(re.escape, raw["summary"]["lead"])), re.IGNORECASE)
     compiled["extended_label"] = _label_pattern(raw["extended"]["label"])
-    compiled["footer_label"] = _label_pattern(raw["footer"]["label"], allow_more=True)
     return compiled
 
 
@@ -107,15 +107,10 @@ def _cue_pattern(word: str) -> re.Pattern:
     return re.compile(r"(?<!\w)%s(?!\w)" % re.escape(word), re.IGNORECASE)
 
 
-def _label_pattern(words: list[str], allow_more: bool = False) -> re.Pattern:
-    """A label alone on its line, or followed by a colon and text.
-
-    Footer labels may be followed by anything ("Previous article: ...").
-    """
+def _label_pattern(words: list[str]) -> re.Pattern:
+    """A label alone on its line, or followed by a colon and text."""
     alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
     tail = r"(?:\s*[:：]\s*(?P<rest>.*)|\s*$)"
-    if allow_more:  # "Previous article:..." or "To Top 1204..."
-        tail = r"(?:\s*[:：].*|\s*$|\s+(?=[^\w\s]|\d))"
     return re.compile(r"^[\s\-–—*#•]*(?:%s)%s" % (alternatives, tail), re.IGNORECASE | re.DOTALL)
 
 
@@ -427,7 +422,9 @@ def extract_items(doc: Document) -> Document:
     cfg = rules()
     kept = [b for b in doc.kept_blocks if b.text.strip()]
     texts = [b.text.strip() for b in kept]
-    cut = next((i for i, t in enumerate(texts) if cfg["footer_label"].match(t)), len(texts))
+    # Belt and braces: should a footer marker survive boilerplate removal
+    # (a page that resumed after it), nothing after it is structure.
+    cut = next((i for i, t in enumerate(texts) if footer_marker(t)), len(texts))
     texts = texts[:cut]
 
     title = doc.meta.get("title") or doc.meta.get("html_title") or ""

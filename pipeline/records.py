@@ -86,7 +86,7 @@ def article_row(doc: Document) -> dict:
 
 
 def edit_counts(doc: Document) -> dict[str, int]:
-    """How many blocks each kind of edit touched, by ``stage:rule``."""
+    """How many edits of each kind were made, by ``stage:rule`` (metadata edits included)."""
     counts = Counter(edit_kind(e) for b in doc.blocks for e in b.edits)
     counts.update(edit_kind(e) for e in doc.edits)
     return dict(sorted(counts.items()))

@@ -79,6 +79,7 @@ def test_every_piece_of_the_seed_spam_block_is_gone(docs):
     ("Current location - A Site - News - Title here", {"site": "A Site", "category": "News", "title": "Title here"}),
     ("首页 > 健康 > 如何入睡", {"site": "", "category": "健康", "title": "如何入睡"}),
     ("當前位置：首頁 > 健康 > 如何入睡", {"site": "", "category": "健康", "title": "如何入睡"}),
+    ("當(dāng)前位置：首頁 > 健康 > 如何入睡", {"site": "", "category": "健康", "title": "如何入睡"}),
     ("Inicio > Salud > Cómo dormir bien", {"site": "", "category": "Salud", "title": "Cómo dormir bien"}),
 ])
 def test_breadcrumb(line, expected):
