@@ -75,6 +75,9 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _decode_mostly_utf8(raw)
+    if mixed:
+        return mixed
     declared = META_CHARSET.search(head)
     if declared:
         encoding = _codec_name(declared.group(1).decode("ascii", "replace"))
@@ -96,6 +99,42 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
             pass
     else:
         raise Rejected("undecodable", f"detected {encoding}, but the bytes are not valid {encoding}") from None
+
+
+def _decode_mostly_utf8(raw: bytes) -> tuple[str, str] | None:
+    """Pages pasted together from two sources: UTF-8 lines and lines in a legacy codec.
+
+    When most lines with non-ASCII bytes are valid UTF-8, those lines are
+    UTF-8 and the others are decoded together with the detector's guess,
+    rather than reading the whole page in a codec that fits neither.
+    """
+    lines = raw.split(b"\n")
+    valid: list[int] = []
+    invalid: list[int] = []
+    for i, line in enumerate(lines):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            valid.append(i)
+        except UnicodeDecodeError:
+            invalid.append(i)
+    if len(valid) < 2 or len(valid) < len(invalid):
+        return None
+    others = b"\n".join(lines[i] for i in invalid)
+    invalid = set(invalid)
+    guess = charset_normalizer.from_bytes(others).best()
+    codec = (_codec_name(guess.encoding) if guess else None) or "cp1252"
+    decoded = []
+    for i, line in enumerate(lines):
+        if i in invalid:
+            try:
+                decoded.append(line.decode(codec))
+            except UnicodeDecodeError:
+                decoded.append(line.decode("latin-1" if codec == "cp1252" else codec, errors="replace"))
+        else:
+            decoded.append(line.decode("utf-8"))
+    return "\n".join(decoded), f"utf-8+{codec}"
 
 
 def _codec_name(label: str) -> str | None:

@@ -169,3 +169,17 @@ def test_a_meta_charset_that_is_not_a_text_encoding_is_ignored(label):
     text, encoding = decode_bytes(page.encode("cp1252"))
     assert encoding == "cp1252"
     assert "Café con leche, señor." in text
+
+
+def test_a_page_pasted_from_utf8_and_cp1252_keeps_both_parts():
+    raw = ("Primera línea en UTF-8, con acentos.\nSegunda línea también en UTF-8: más texto.\n".encode()
+           + "Tercera línea en cp1252: el año del niño.\n".encode("cp1252"))
+    text, encoding = decode_bytes(raw)
+    assert encoding == "utf-8+cp1252"
+    assert text.splitlines() == ["Primera línea en UTF-8, con acentos.", "Segunda línea también en UTF-8: más texto.",
+                                 "Tercera línea en cp1252: el año del niño."]
+
+
+def test_a_whole_legacy_page_is_not_taken_for_a_mixed_one():
+    text, encoding = decode_bytes("Línea uno: año.\nLínea dos: niño.\nLínea tres: señor.\n".encode("cp1252"))
+    assert encoding == "cp1252"
