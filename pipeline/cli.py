@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gold", default="tests/gold", type=Path, help="directory of gold TOML files (default: tests/gold)")
     p.add_argument("--quiet", action="store_true", help="only the table, not each page's problems")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument("--min-precision", type=float, default=0.0, metavar="P",
+                   help="exit 1 when overall item precision is below P (a gate for CI)")
+    p.add_argument("--min-recall", type=float, default=0.0, metavar="R",
+                   help="exit 1 when overall item recall is below R")
 
     args = parser.parse_args(argv)
     if args.command == "build":
@@ -86,6 +90,10 @@ def _eval(args) -> int:
         sys.stdout.write("\n")
     else:
         print(report(pages, groups, overall, verbose=not args.quiet))
+    if overall.precision < args.min_precision or overall.recall < args.min_recall:
+        print(f"pipeline eval: below the gate (precision {overall.precision:.3f} >= {args.min_precision}, "
+              f"recall {overall.recall:.3f} >= {args.min_recall} required)", file=sys.stderr)
+        return 1
     return 0
 
 

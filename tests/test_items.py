@@ -198,3 +198,9 @@ def test_kind_is_unknown_without_cue():
 ])
 def test_cue_kind(text, lang, kind):
     assert cue_kind(text, lang) == kind
+
+
+def test_cli_eval_gate_fails_below_the_minimum(capsys):
+    assert main(["eval", "--gold", str(GOLD / "seeds"), "--quiet", "--min-recall", "1.0"]) == 0
+    assert main(["eval", "--gold", str(GOLD / "seeds"), "--quiet", "--min-precision", "1.01"]) == 1
+    assert "below the gate" in capsys.readouterr().err
