@@ -84,7 +84,7 @@ def _read_crumb_container(doc: Document, text: str, rules: dict) -> None:
     crumb = parse_breadcrumb(text, {**rules["breadcrumb"], "min_parts": 2})
     if not crumb:
         return
-    heading = next((b.text for b in doc.blocks if b.tag == "h1"), "")
+    heading = _heading_text(doc)
     category = crumb["category"]
     if _norm(crumb["title"]) != _norm(heading):
         category = " > ".join(p for p in (category, crumb["title"]) if p)
@@ -153,7 +153,7 @@ def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
 
 def _html_title(doc: Document, rules: dict) -> None:
     """``<title>``: drop the block, keep its text (without a site suffix) as a candidate."""
-    heading = next((b.text for b in doc.kept_blocks if b.tag == "h1"), "")
+    heading = _heading_text(doc)
     for block in doc.kept_blocks:
         if block.tag == "title":
             block.drop_as("boilerplate:html_title")
@@ -161,6 +161,11 @@ def _html_title(doc: Document, rules: dict) -> None:
             doc.meta.setdefault("html_title", title)
             if site:
                 doc.meta.setdefault("site", site)
+
+
+def _heading_text(doc: Document) -> str:
+    """The page's first ``<h1>``, the strongest title evidence on HTML pages."""
+    return next((b.text for b in doc.blocks if b.tag == "h1"), "")
 
 
 def split_title_suffix(text: str, separators: list[str], heading: str = "") -> tuple[str, str]:
@@ -185,13 +190,8 @@ def _title_line(doc: Document, rules: dict) -> None:
     title = doc.meta.get("title") or ""
     from_crumb = bool(title)
     if not title:
-        heading = next((b for b in doc.kept_blocks if b.tag == "h1"), None)
-        if heading is not None:
-            title = heading.text
-        elif doc.meta.get("html_title"):
-            title = doc.meta["html_title"]
-        elif head and _title_like(head[0].text):
-            title = head[0].text
+        first_line = head[0].text if head and _title_like(head[0].text) else ""
+        title = _heading_text(doc) or doc.meta.get("html_title", "") or first_line
     if not title:
         return
     doc.meta["title"] = title

@@ -419,7 +419,6 @@ def intro_like(text: str) -> bool:
 
 def extract_items(doc: Document) -> Document:
     """Fill ``doc.structure`` and, when still empty, ``doc.meta['title']``."""
-    cfg = rules()
     kept = [b for b in doc.kept_blocks if b.text.strip()]
     texts = [b.text.strip() for b in kept]
     # Belt and braces: should a footer marker survive boilerplate removal

@@ -31,9 +31,10 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     normalization="NFC",        # never NFKC: that also folds full-width forms
     explain=True,
 )
-# Characters only mojibake of CJK double-byte text is made of: Latin-1
-# letters and symbols from the upper half of cp1252.
-LATIN_HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]")
+# The characters of bytes 0x80-0xFF read as (sloppy) cp1252: mojibake of
+# CJK double-byte text is made of these and ASCII.
+CP1252_UPPER = bytes(range(0x80, 0x100)).decode("sloppy-windows-1252")
+LATIN_HIGH = re.compile("[%s]" % re.escape(CP1252_UPPER))
 # Latin text with accents has far fewer of these per letter than mojibake.
 MIN_LATIN_HIGH_SHARE = 0.3
 MIN_HAN_SHARE = 0.6
@@ -51,12 +52,12 @@ FOREIGN = re.compile(
 MIN_COMMON_SHARE = 0.8
 BIG5_LEVEL1 = (b"\xa4\x40", b"\xc6\x7e")
 COMMON_NON_HAN = re.compile(r"[\u00a0-\u00ff\u0391-\u03c9\u0401-\u045f\u2010-\u2027\u3000-\u303f\uff01-\uff5e]")
-# Cheap pre-check, so ftfy only runs where something looks off: its own
+# Cheap pre-checks, so ftfy only runs where something looks off: its own
 # mojibake detector (``is_bad``), or an entity, control character, C1
 # character, ligature, stray BOM or line separator for its other fixers.
 # Accented Spanish and curly quotes alone never send a block through ftfy.
-# Characters every mojibake that ``is_bad`` can see is made of; a block
-# without any (plain ASCII, most Chinese) skips its large regular expression.
+# MOJIBAKE_RANGE holds every character the mojibake ``is_bad`` sees is
+# made of; a block without any (ASCII, most Chinese) skips its large regex.
 MOJIBAKE_RANGE = re.compile(r"[\u0080-\u024f\u02c6-\u02dd\u0370-\u04ff\u2010-\u2122\u2500-\u257f]")
 OTHER_FIXES = re.compile(
     r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});"

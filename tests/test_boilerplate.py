@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.boilerplate import is_footer_marker, parse_breadcrumb, parse_date, _rules
+from pipeline.boilerplate import _rules as bp_rules
+from pipeline.boilerplate import is_footer_marker, parse_breadcrumb, parse_date
 from pipeline.document import Rejected
 from pipeline.fold import fold
 from pipeline.spam import _rules as spam_rules
@@ -83,7 +84,7 @@ def test_every_piece_of_the_seed_spam_block_is_gone(docs):
     ("Inicio > Salud > Cómo dormir bien", {"site": "", "category": "Salud", "title": "Cómo dormir bien"}),
 ])
 def test_breadcrumb(line, expected):
-    assert parse_breadcrumb(line, _bp()["breadcrumb"]) == expected
+    assert parse_breadcrumb(line, bp_rules()["breadcrumb"]) == expected
 
 
 @pytest.mark.parametrize("line", [
@@ -92,13 +93,13 @@ def test_breadcrumb(line, expected):
     "The result was 3 - 2 - 1 after the vote, which surprised everyone in the room and beyond.",
 ])
 def test_not_breadcrumb(line):
-    assert parse_breadcrumb(line, _bp()["breadcrumb"]) is None
+    assert parse_breadcrumb(line, bp_rules()["breadcrumb"]) is None
 
 
 @pytest.mark.parametrize("line", ["- Previous article: X", "Related articles", "To Top", "相關內容:",
                                   "下一篇：某某", "Artículos relacionados", "返回顶部"])
 def test_footer_markers(line):
-    assert is_footer_marker(line, _bp()["footer"])
+    assert is_footer_marker(line, bp_rules()["footer"])
 
 
 @pytest.mark.parametrize("line", ["To topple a tyrant takes courage.",
@@ -106,7 +107,7 @@ def test_footer_markers(line):
                                   " They rarely add anything new, and some contradict the original piece entirely.",
                                   "Next, add the flour."])
 def test_not_footer_markers(line):
-    assert not is_footer_marker(line, _bp()["footer"])
+    assert not is_footer_marker(line, bp_rules()["footer"])
 
 
 @pytest.mark.parametrize("text, iso", [
@@ -125,9 +126,6 @@ def test_prose_with_commas_scores_no_spam():
     assert spam == 0.0
 
 
-def _bp():
-    from pipeline.boilerplate import _rules as bp_rules
-    return bp_rules()
 
 
 def test_a_run_of_questions_is_not_a_link_list():
