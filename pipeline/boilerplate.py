@@ -29,6 +29,9 @@ BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆«»‹›←→]+")
 ARROWS = re.compile(r"\s*(?:>{2,}|»{2,}|-+>|=+>|→)\s*")
 SENTENCE_END = re.compile(r"[.。!！]['\"”’)）]?$")
 SENTENCE_MARK = re.compile(r"[.!?](?:\s|$)|[。！？]")
+# Breadcrumb parts are names: a comma or a full stop at the end marks prose.
+NAME_BREAK = re.compile(r"[,，、;；]")
+PROSE_END = re.compile(r"[^.][.。]['\"”’)）]?$")
 LIST_MARKER = re.compile(
     r"^\s*(?:\(?\d{1,2}[.、,)）:：]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.]|"
     r"[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十\d]{1,3}|\d{1,2}[^\W\d_])"
@@ -139,16 +142,30 @@ def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
             continue
         if any(len(p) > cfg["max_part_chars"] for p in parts):
             continue
-        # Every part is a name: no sentence inside, at least two letters.
+        # Every part is a name: no sentence inside, at least two letters;
+        # the parts before the title are short names without a comma, and
+        # the line does not end a sentence (prose with ` - ` or `>` does).
         if any(SENTENCE_MARK.search(p) for p in parts[:-1]) or SENTENCE_MARK.search(parts[-1][:-1]):
             continue
         if any(sum(c.isalpha() for c in p) < 2 for p in parts):
+            continue
+        if not all(_name_like(p, cfg) for p in parts[:-1]) or PROSE_END.search(parts[-1]):
             continue
         if home:
             parts = parts[1:]
             return {"site": "", "category": " > ".join(parts[:-1]), "title": parts[-1]}
         return {"site": parts[0], "category": " > ".join(parts[1:-1]), "title": parts[-1]}
     return None
+
+
+def _name_like(part: str, cfg: dict) -> bool:
+    """A site or category name: a few words (CJK: a few characters), no comma."""
+    if NAME_BREAK.search(part):
+        return False
+    cjk = len(CJK.findall(part))
+    if cjk:
+        return len(part) <= cfg["max_name_cjk_chars"]
+    return len(part.split()) <= cfg["max_name_words"]
 
 
 def _html_title(doc: Document, rules: dict) -> None:
@@ -229,15 +246,24 @@ def parse_published(text: str, cfg: dict) -> str | None:
             return found[0]
     for label in cfg["labels"]:
         at = key.find(label)
-        if at < 0:
+        if at < 0 or at > cfg["max_prefix_chars"]:
             continue
         if label.isascii() and at > 0 and key[at - 1].isalpha():
             continue
         rest = re.sub(r"^\s*[:：]?\s*", "", key[at + len(label):])
-        when = parse_date(rest, anchored=True)
-        if when:
-            return when
+        found = match_date(rest, anchored=True)
+        # The line is the date and byline fields, not the date and prose.
+        if found and _byline_only(found[1], cfg):
+            return found[0]
     return None
+
+
+def _byline_only(rest: str, cfg: dict) -> bool:
+    """Nothing, byline fields, or a short tail without a sentence after the date."""
+    rest = rest.strip(" |,;·-—/\u3000【】[]()（）")
+    if not rest or any(rest.startswith(field) for field in cfg["byline_fields"]):
+        return True
+    return len(rest) <= cfg["max_tail_chars"] and not SENTENCE_MARK.search(rest) and not NAME_BREAK.search(rest)
 
 
 def parse_date(text: str, anchored: bool = False) -> str | None:

@@ -1,6 +1,8 @@
 """Chinese stage: remove inline pinyin, convert the script, restore punctuation.
 
-Content farms take a Simplified article, convert it to Traditional with
+Only Chinese text is touched (:func:`is_chinese`, after the language
+stage): Japanese and Korean keep every character. Content farms take a
+Simplified article, convert it to Traditional with
 Taiwan-standard tables (随着 -> 隨著), flatten its ruby annotations into the
 text (``網(wǎng)絡(luò)``) and turn full-width punctuation into ASCII
 (``近年來,網絡``). This stage undoes the three, in this order, on each kept
@@ -55,8 +57,10 @@ from .script import HAN, HAN_CLASS
 _SYLLABLE = r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f:]{1,9}[0-5]?"
 ANNOTATION = re.compile(
     rf"(?<=[{HAN_CLASS}])(?:\((?P<round>{_SYLLABLE})\)|（(?P<wide>{_SYLLABLE})）|\[(?P<square>{_SYLLABLE})\])"
-    # A chain 字(a)(b) is not one reading per character: left alone.
-    r"(?![(（\[])"
+    # A chain 字(a)(b) is not one reading per character: left alone. A
+    # real bracket after the reading (物联网(wǎng)(internet of things))
+    # does not make a chain.
+    rf"(?!\({_SYLLABLE}\)|（{_SYLLABLE}）|\[{_SYLLABLE}\])"
 )
 # Tone marks after NFD; the breve is a common typo for the caron (ǎ/ă).
 TONE_MARKS = {"\u0304": 1, "\u0301": 2, "\u030c": 3, "\u0306": 3, "\u0300": 4}
@@ -365,11 +369,31 @@ def normalise_text(text: str, toned_in_doc: int, target: str = "hans", doc_scrip
     return steps
 
 
+def is_chinese(text: str, lang: str | None, doc_lang: str) -> bool:
+    """Is Han ``text`` Chinese, so that the stage may change it?
+
+    Text with kana or Hangul never is (Japanese, Korean). A block with a
+    language of its own is Chinese when that language is ``zh``; a short
+    one (``商標法違反``) takes its page's language when that is Japanese or
+    Korean, and is Chinese otherwise.
+    """
+    if KANA_OR_HANGUL.search(text):
+        return False
+    if lang is not None:
+        return lang == "zh"
+    return doc_lang not in NOT_CHINESE
+
+
+KANA_OR_HANGUL = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\uac00-\ud7af\uff66-\uff9d]")
+NOT_CHINESE = ("ja", "ko")
+
+
 def normalise_chinese(doc: Document, cfg: ChineseConfig | None = None) -> Document:
-    """The stage: normalise kept blocks and metadata that hold Han text."""
+    """The stage: normalise kept Chinese blocks and metadata (see :func:`is_chinese`)."""
     cfg = cfg or ChineseConfig.from_settings()
-    blocks = [b for b in doc.blocks if b.kept and HAN.search(b.text)]
-    meta = [k for k in cfg.meta_keys if isinstance(doc.meta.get(k), str) and HAN.search(doc.meta[k])]
+    blocks = [b for b in doc.blocks if b.kept and HAN.search(b.text) and is_chinese(b.text, b.lang, doc.lang)]
+    meta = [k for k in cfg.meta_keys if isinstance(doc.meta.get(k), str) and HAN.search(doc.meta[k])
+            and is_chinese(doc.meta[k], None, doc.lang)]
     if not blocks and not meta:
         return doc
     texts = [b.text for b in blocks] or [doc.meta[k] for k in meta]

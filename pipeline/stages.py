@@ -25,9 +25,9 @@ STAGES = (
     ("repair", repair),
     ("spam", remove_spam),
     ("boilerplate", strip_boilerplate),
+    ("language", detect_language),  # before chinese: it converts Chinese blocks only
     ("chinese", normalise_chinese),
     ("numbers", flag_garbled_numbers),
-    ("language", detect_language),
     ("items", extract_items),
 )
 

@@ -89,7 +89,7 @@ def test_same_answers_in_a_fresh_process():
 @pytest.mark.parametrize("raw_lang", ["zh-cn", "zh-tw"])
 def test_chinese_variants_fold_to_zh(monkeypatch, raw_lang):
     """Text langdetect decides (too little Han to decide by script) still says ``zh``."""
-    monkeypatch.setattr(language, "langdetect_best", lambda text: (raw_lang, 0.91))
+    monkeypatch.setattr(language, "langdetect_best", lambda text, languages=None: (raw_lang, 0.91))
     assert identify("mostly latin words with one 字") == ("zh", 0.91)
 
 
