@@ -4,12 +4,13 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: all dataset test bench audit screenshot clean-cache
+.PHONY: all dataset test bench bench-extract audit screenshot clean-cache
 
 all: dataset
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt setuptools
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]' --no-build-isolation
 	touch $(STAMP)
@@ -30,6 +31,11 @@ screenshot: dataset
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+# Main-content extraction on 181 real pages, beside trafilatura (bench extra).
+bench-extract: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]' --no-build-isolation
+	$(BIN)/python bench/bench_extract.py
 
 clean-cache:
 	rm -rf .cache

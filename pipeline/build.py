@@ -34,7 +34,7 @@ from .stages import process
 
 OUTPUTS = ("articles.jsonl", "articles.parquet", "items.jsonl", "items.parquet",
            "blocks.jsonl", "removed.jsonl", "rejected.jsonl", "manifest.json")
-LIBRARIES = ("beautifulsoup4", "charset-normalizer", "ftfy", "langdetect", "opencc",
+LIBRARIES = ("charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin")
 PARQUET_BATCH = 500
 # Modules that read the dataset or the command line but never shape it.
@@ -62,10 +62,11 @@ def fingerprint() -> str:
     """Changes whenever the pipeline could produce different output."""
     h = hashlib.sha256(__version__.encode())
     h.update(rules_fingerprint().encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name in NOT_IN_FINGERPRINT:
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        if path.name in NOT_IN_FINGERPRINT and path.parent == package:
             continue
-        h.update(path.name.encode())
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     for lib in LIBRARIES:
         h.update(f"{lib}={library_version(lib)}".encode())

@@ -41,6 +41,10 @@ class Block:
     scores: dict[str, float] = field(default_factory=dict)
     lang: str | None = None
     lang_confidence: float | None = None
+    # The HTML element holding the block and the characters of it inside
+    # links: evidence for the main-content stage, never written out.
+    node: object = field(default=None, repr=False, compare=False)
+    link_chars: int = 0
 
     def __post_init__(self) -> None:
         if not self.original:
@@ -79,6 +83,11 @@ class Document:
     lang_confidence: float = 0.0
     structure: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # The parsed HTML tree while the stages need it (None for text dumps);
+    # dropped once the page is processed so results stay small and picklable.
+    html_root: object = field(default=None, repr=False, compare=False)
+    # True once the main-content stage has found the article in the DOM.
+    extracted: bool = False
 
     def __post_init__(self) -> None:
         if not self.id:

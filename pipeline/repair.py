@@ -77,7 +77,18 @@ def repair(doc: Document) -> Document:
             result = ftfy.fix_and_explain(block.text, FTFY_CONFIG)
             steps = ",".join(f"{kind} {arg}" for kind, arg in result.explanation or ())
             block.edit(result.text, f"ftfy:{steps}")
+        # Markup leaves non-ASCII spaces alone so that mojibake made of them
+        # reaches the fixers above; once fixed they are only spaces.
+        block.text = normalise_spaces(block.text)
     return doc
+
+
+UNICODE_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+
+
+def normalise_spaces(text: str) -> str:
+    """Runs of spaces, tabs, no-break and ideographic spaces as one space."""
+    return UNICODE_SPACES.sub(" ", text).strip()
 
 
 def undo_cjk_as_latin(text: str) -> tuple[str, str] | None:
