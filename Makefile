@@ -37,5 +37,6 @@ bench-extract: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]' --no-build-isolation
 	$(BIN)/python bench/bench_extract.py
 
+# The page cache lives in the user's cache directory (see `pipeline build --help`).
 clean-cache:
-	rm -rf .cache
+	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/content-farm-pipeline" .cache

@@ -222,8 +222,8 @@ class _Tally:
         self.blocks_kept += article["n_kept"]
         self.blocks_dropped += article["n_dropped"]
         self.items += len(result["items"])
-        self.flags.update(f.split(":", 1)[0] for f in article["flags"])
-        self.edits.update(json.loads(article["edits"]))
+        self.flags.update(f.split(":", 1)[0] for f in article["quality_flags"])
+        self.edits.update({e["kind"]: e["count"] for e in article["edits"]})
         self.rules.update(r["rule"] for r in result["removed"])
 
 

@@ -2,60 +2,127 @@
 
 ``clean`` is the interface other tools use: one JSON object on stdout,
 documented field by field in the README. Errors go to stderr with a
-non-zero exit status and say what to do.
+non-zero exit status and say what to do. The statuses (one table in the
+README) follow BSD ``sysexits.h`` where it has a name for the case.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .build import build, read_input, read_stream
+from .config import ConfigError, use_config
 from .document import Rejected
 from .records import block_rows, clean_record
 from .stages import process
 
-EXIT_REJECTED = 2
-EXIT_USAGE = 64
-EXIT_INTERNAL = 70
+EXIT_FAILED = 1      # ran, but a gate or an optional step failed (eval below --min-*, screenshot)
+EXIT_REJECTED = 2    # clean/explain: the page cannot become an article
+EXIT_USAGE = 64      # the command line is wrong
+EXIT_DATAERR = 65    # a dataset to read is damaged or inconsistent
+EXIT_NOINPUT = 66    # an input file or directory does not exist
+EXIT_INTERNAL = 70   # a bug
+EXIT_CANTCREAT = 73  # an output cannot be written where asked
+EXIT_CONFIG = 78     # the --config file (or PIPELINE_CONFIG) is missing or wrong
+
+log = logging.getLogger("pipeline")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with 64: 2 means a rejected page here."""
 
-    p = sub.add_parser("build", help="rebuild the dataset in --out from the pages in --raw")
-    p.add_argument("--raw", default="raw", type=Path, help="directory of raw pages (default: raw)")
-    p.add_argument("--out", default="processed", type=Path, help="output directory (default: processed)")
-    p.add_argument("--cache", default=".cache/pipeline", type=Path,
-                   help="per-page result cache (default: .cache/pipeline)")
-    p.add_argument("--no-cache", action="store_true", help="process every page again")
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def default_cache_dir() -> Path:
+    """Where page results are cached when ``--cache`` is not given: the user's
+    cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``), never the
+    working directory, so running from anywhere leaves nothing behind."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "content-farm-pipeline"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS,
+                        help="print only errors (no progress bar, no summary line)")
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="say more: settings, cache and timings (-vv for debugging)")
+    common.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS,
+                        help="TOML file laid over the package's config.toml (same tables and keys; "
+                             "also read from $PIPELINE_CONFIG)")
+
+    parser = _Parser(prog="pipeline", parents=[common], description="Clean scraped content-farm pages into an auditable dataset.",
+                     epilog="Run `pipeline COMMAND --help` for a command's options. Exit statuses: "
+                            "0 ok, 1 gate failed, 2 page rejected, 64 usage, 65 damaged dataset, "
+                            "66 input missing, 70 internal error, 73 cannot write output, 78 bad config.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, helptext: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=helptext, description=description)
+
+    p = command("build", "rebuild the dataset in --out from the pages in --raw",
+                "Clean every page under --raw and write the dataset to --out (articles, items, audit "
+                "files, manifest). Unchanged pages come from the cache; an unchanged tree does no work.")
+    p.add_argument("--raw", default="raw", type=Path, help="directory of raw pages (default: ./raw)")
+    p.add_argument("--out", default="processed", type=Path, help="output directory (default: ./processed)")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help=f"per-page result cache (default: {default_cache_dir()}, from $XDG_CACHE_HOME)")
+    p.add_argument("--no-cache", action="store_true", help="process every page again, and cache nothing")
     p.add_argument("--force", action="store_true", help="rewrite outputs even if up to date")
 
-    for name, helptext in (("clean", "print one page's cleaned article as JSON"),
-                           ("explain", "show one page block by block with labels and edits")):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("path", help="a raw page, or - for standard input")
+    for name, helptext, description in (
+            ("clean", "print one page's cleaned article as JSON",
+             "Clean one page and print the article as one JSON object (the fields are in the README)."),
+            ("explain", "show one page block by block with labels and edits",
+             "Show one page block by block: kept or dropped with the rule, scores, edits and the "
+             "original text, for people checking a result.")):
+        p = command(name, helptext, description)
+        p.add_argument("path", metavar="PAGE", help="a raw page (any encoding), or - for standard input")
 
-    p = sub.add_parser("report", help="write a static HTML audit report of the dataset in --processed")
-    p.add_argument("--processed", default="processed", type=Path, help="built dataset (default: processed)")
+    p = command("report", "write a static HTML audit report of the dataset in --processed",
+                "Write a static HTML audit report (an overview and one page per article) that opens "
+                "from disk without a server.")
+    p.add_argument("--processed", default="processed", type=Path, help="built dataset (default: ./processed)")
     p.add_argument("--out", type=Path, help="report directory (default: PROCESSED/report)")
     p.add_argument("--screenshot", type=Path, metavar="PNG",
                    help="also save a screenshot of the overview (needs headless Chromium)")
 
-    p = sub.add_parser("eval", help="score item, title and boilerplate extraction against gold pages")
-    p.add_argument("--gold", default="tests/gold", type=Path, help="directory of gold TOML files (default: tests/gold)")
-    p.add_argument("--quiet", action="store_true", help="only the table, not each page's problems")
+    p = command("eval", "score item, title and boilerplate extraction against gold pages",
+                "Score the pipeline against hand-checked gold files: item precision and recall, titles, "
+                "fields and boilerplate leaked into the text. -q prints only the table.")
+    p.add_argument("--gold", default="tests/gold", type=Path,
+                   help="directory of gold TOML files (default: ./tests/gold)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.add_argument("--min-precision", type=float, default=0.0, metavar="P",
                    help="exit 1 when overall item precision is below P (a gate for CI)")
     p.add_argument("--min-recall", type=float, default=0.0, metavar="R",
                    help="exit 1 when overall item recall is below R")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (see the README's table)."""
+    args = _parser().parse_args(argv)
+    quiet, verbose = getattr(args, "quiet", 0) or 0, getattr(args, "verbose", 0) or 0
+    args.quiet = quiet > verbose
+    _set_up_logging(logging.WARNING + 10 * (quiet - verbose))
+    try:
+        use_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"pipeline {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if os.environ.get("PIPELINE_CONFIG"):
+        log.info("settings: config.toml with %s laid over it", os.environ["PIPELINE_CONFIG"])
     if args.command == "build":
         return _build(args)
     if args.command == "eval":
@@ -65,14 +132,31 @@ def main(argv: list[str] | None = None) -> int:
     return _one_page(args.command, args.path)
 
 
+def _set_up_logging(level: int) -> None:
+    """Messages of the ``pipeline`` logger go to stderr; the root logger is left alone."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pipeline: %(message)s"))
+    log.handlers = [handler]
+    log.propagate = False
+    log.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
+
+
 def _build(args) -> int:
+    cache = None if args.no_cache else (args.cache or default_cache_dir())
+    if cache is not None:
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a read-only home must not stop a build: it only costs time
+            log.warning("cannot use the cache %s (%s); building without it", cache, exc.strerror or exc)
+            cache = None
+    log.info("cache: %s", cache or "none")
     try:
-        summary = build(args.raw, args.out, cache_dir=None if args.no_cache else args.cache,
-                        progress=True, force=args.force)
+        summary = build(args.raw, args.out, cache_dir=cache, progress=not args.quiet, force=args.force)
     except FileNotFoundError as exc:
         print(f"pipeline build: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(summary.line())
+        return EXIT_NOINPUT
+    if not args.quiet:
+        print(summary.line())
     return 0
 
 
@@ -81,7 +165,7 @@ def _eval(args) -> int:
 
     if not args.gold.is_dir() or not gold_files(args.gold):
         print(f"pipeline eval: no gold files (*.toml) under {args.gold}; pass --gold DIR", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_NOINPUT
     pages, groups, overall = evaluate(args.gold)
     if args.json:
         json.dump({"pages": {f"{p.group}/{p.name}": {**p.score.as_dict(), "problems": p.problems} for p in pages},
@@ -93,7 +177,7 @@ def _eval(args) -> int:
     if overall.precision < args.min_precision or overall.recall < args.min_recall:
         print(f"pipeline eval: below the gate (precision {overall.precision:.3f} >= {args.min_precision}, "
               f"recall {overall.recall:.3f} >= {args.min_recall} required)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     return 0
 
 
@@ -102,20 +186,30 @@ def _report(args) -> int:
 
     try:
         summary = write_report(args.processed, args.out)
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+    except FileNotFoundError as exc:
         print(f"pipeline report: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(summary.line())
+        return EXIT_NOINPUT
+    except FileExistsError as exc:
+        print(f"pipeline report: {exc}", file=sys.stderr)
+        return EXIT_CANTCREAT
+    except ValueError as exc:
+        print(f"pipeline report: {exc}", file=sys.stderr)
+        return EXIT_DATAERR
+    if not args.quiet:
+        print(summary.line())
     if args.screenshot:
         try:
             print(f"screenshot -> {screenshot(summary.out_dir / 'index.html', args.screenshot)}")
         except (FileNotFoundError, RuntimeError) as exc:
             print(f"pipeline report: no screenshot: {exc}", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
     return 0
 
 
 def _one_page(command: str, path: str) -> int:
+    if path != "-" and not os.path.lexists(path):
+        print(f"pipeline {command}: {path}: no such file", file=sys.stderr)
+        return EXIT_NOINPUT
     try:
         if path == "-":
             raw, source = read_stream(sys.stdin.buffer), "<stdin>"
@@ -132,6 +226,8 @@ def _one_page(command: str, path: str) -> int:
         print(f"pipeline {command}: {path}: internal error ({type(exc).__name__}: {exc}); "
               "please report it with the page", file=sys.stderr)
         return EXIT_INTERNAL
+    for stage, seconds in doc.timings.items():
+        log.info("%-12s %7.1f ms", stage, seconds * 1000)
     try:
         if command == "clean":
             json.dump(clean_record(doc), sys.stdout, ensure_ascii=False, indent=2)

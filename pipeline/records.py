@@ -2,16 +2,44 @@
 
 The field names and order here are documented in the README; renaming or
 removing one breaks consumers, so do it only with a note saying why.
+
+Nested fields are native Arrow types (lists and structs), and the JSONL
+rows hold JSON values of the same shape, so pandas, DuckDB and Hugging Face
+``datasets`` load ``articles.jsonl`` and ``articles.parquet`` alike. Maps
+are avoided on purpose: a JSON object is read back as a struct, never as a
+map, so ``edits`` is a list of ``{kind, count}`` pairs instead.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pyarrow as pa
 
 from .document import Document
+
+EDITS_TYPE = pa.list_(pa.struct([("kind", pa.string()), ("count", pa.int64())]))
+ITEM_TYPE = pa.struct([
+    ("position", pa.int64()),
+    ("marker", pa.string()),
+    ("heading", pa.string()),
+    ("text", pa.string()),
+])
+LIST_TYPE = pa.struct([
+    ("kind", pa.string()),
+    ("intro", pa.string()),
+    ("question", pa.string()),
+    # Only nested lists have a parent: the outer list's index and item position.
+    ("parent", pa.struct([("list", pa.int64()), ("position", pa.int64())])),
+    ("items", pa.list_(ITEM_TYPE)),
+])
+STRUCTURE_TYPE = pa.struct([
+    ("question", pa.string()),
+    ("intro", pa.string()),
+    ("summary", pa.string()),
+    ("extended", pa.string()),
+    ("lists", pa.list_(LIST_TYPE)),
+])
 
 ARTICLE_SCHEMA = pa.schema([
     ("id", pa.string()),
@@ -34,9 +62,9 @@ ARTICLE_SCHEMA = pa.schema([
     ("n_dropped", pa.int64()),
     ("chars_kept", pa.int64()),
     ("chars_removed", pa.int64()),
-    ("flags", pa.list_(pa.string())),
-    ("edits", pa.string()),
-    ("structure", pa.string()),
+    ("quality_flags", pa.list_(pa.string())),
+    ("edits", EDITS_TYPE),
+    ("structure", STRUCTURE_TYPE),
 ])
 
 ITEM_SCHEMA = pa.schema([
@@ -79,10 +107,23 @@ def article_row(doc: Document) -> dict:
         "n_dropped": len(dropped),
         "chars_kept": sum(len(b.text) for b in kept),
         "chars_removed": sum(len(b.text) for b in dropped),
-        "flags": list(doc.flags),
-        "edits": json.dumps(edit_counts(doc), ensure_ascii=False, sort_keys=True),
-        "structure": json.dumps(structure, ensure_ascii=False, sort_keys=True),
+        "quality_flags": list(doc.flags),
+        "edits": [{"kind": kind, "count": n} for kind, n in edit_counts(doc).items()],
+        "structure": conform(structure, STRUCTURE_TYPE),
     }
+
+
+def conform(value, kind: pa.DataType):
+    """``value`` shaped exactly as the Arrow type ``kind``: every struct field
+    present, in the schema's order (absent ones ``None``), lists conformed item
+    by item. A JSON row written from it reads back with the same types."""
+    if value is None:
+        return None
+    if pa.types.is_struct(kind):
+        return {f.name: conform(value.get(f.name), f.type) for f in kind}
+    if pa.types.is_list(kind):
+        return [conform(v, kind.value_type) for v in value]
+    return value
 
 
 def edit_counts(doc: Document) -> dict[str, int]:
@@ -158,8 +199,6 @@ def block_rows(doc: Document) -> list[dict]:
 def clean_record(doc: Document) -> dict:
     """The object ``pipeline clean`` prints: the article row plus detail."""
     record = article_row(doc)
-    record["structure"] = doc.structure
-    record["edits"] = edit_counts(doc)
     record["removed"] = [
         {"block": r["block"], "rule": r["rule"], "text": r["text"]} for r in removed_rows(doc)
     ]

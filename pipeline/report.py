@@ -251,7 +251,10 @@ def _take(rows, n: int, key: str, doc_id: str, name: str) -> list[dict]:
 
 
 def _counts(value) -> dict:
-    """A count mapping stored either as a dict or as a JSON string."""
+    """Edit counts: a list of ``{kind, count}`` (as written since the columns
+    became native types), or a dict or JSON string (older datasets)."""
+    if isinstance(value, list):
+        return {e["kind"]: e["count"] for e in value if isinstance(e, dict) and "kind" in e}
     if isinstance(value, str):
         try:
             value = json.loads(value or "{}")
@@ -524,7 +527,7 @@ def articles_table(articles: list[_Article]) -> str:
     langs, flags, rules = set(), set(), set()
     for a in articles:
         langs.add(str(a.row.get("lang", "")))
-        flags.update(_flag_kind(f) for f in a.row.get("flags") or ())
+        flags.update(_flag_kind(f) for f in a.row.get("quality_flags") or ())
         rules.update(a.rules)
     flags.add(NONE)
     rules.add(NONE)
@@ -544,7 +547,7 @@ def articles_table(articles: list[_Article]) -> str:
            f"<div class=\"scroll\"><table id=\"articles\" class=\"wide\"><thead><tr>{head}</tr></thead>\n<tbody>\n"]
     for order, a in enumerate(articles):
         row = a.row
-        row_flags = list(row.get("flags") or ())
+        row_flags = list(row.get("quality_flags") or ())
         flag_tokens = sorted({_flag_kind(f) for f in row_flags}) or [NONE]
         rule_tokens = sorted(a.rules) or [NONE]
         kept, removed = int(row.get("chars_kept") or 0), int(row.get("chars_removed") or 0)
@@ -625,7 +628,7 @@ def _block_row(block: dict) -> str:
 
 def _meta_value(key: str, value) -> str:
     if isinstance(value, list):
-        return _tags(value, "flag") if key == "flags" else esc(", ".join(map(str, value)))
+        return _tags(value, "flag") if key == "quality_flags" else esc(", ".join(map(str, value)))
     if isinstance(value, dict):
         return esc(json.dumps(value, ensure_ascii=False, sort_keys=True))
     return esc(value)
@@ -650,7 +653,7 @@ def article_page(row: dict, text: str, blocks: list[dict], items: list[dict],
            f"{len(blocks)} blocks, {sum(rules.values())} removed</p>\n",
            "<p id=\"summary-tags\">removed: ", _tags(sorted(rules), "rule", rules) or "<span class=\"muted\">nothing</span>",
            " \u00b7 edits: ", _tags(sorted(edits), "edit", edits) or "<span class=\"muted\">none</span>",
-           " \u00b7 flags: ", _tags(row.get("flags") or (), "flag") or "<span class=\"muted\">none</span>", "</p>\n"]
+           " \u00b7 flags: ", _tags(row.get("quality_flags") or (), "flag") or "<span class=\"muted\">none</span>", "</p>\n"]
 
     out.append("<section><h2>Blocks: original beside cleaned</h2>\n<p class=\"note\">Every block in reading "
                "order. Removed blocks are struck through and tagged with their rule; edited blocks show the "

@@ -91,7 +91,7 @@ def test_cli_eval(capsys):
 
 
 def test_cli_eval_without_gold(tmp_path, capsys):
-    assert main(["eval", "--gold", str(tmp_path)]) == 64
+    assert main(["eval", "--gold", str(tmp_path)]) == 66
     assert "no gold files" in capsys.readouterr().err
 
 

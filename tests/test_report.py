@@ -305,7 +305,7 @@ def test_cli_report(dataset, tmp_path, capsys):
     assert main(["report", "--processed", str(processed), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "index.html").is_file()
     assert "article pages" in capsys.readouterr().out
-    assert main(["report", "--processed", str(tmp_path / "nothing")]) == 64
+    assert main(["report", "--processed", str(tmp_path / "nothing")]) == 66
     assert "pipeline build" in capsys.readouterr().err
 
 
