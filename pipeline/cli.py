@@ -1,4 +1,4 @@
-"""The one command line: ``pipeline build|clean|explain|report|eval``.
+"""The one command line: ``pipeline build|clean|explain|report|export|eval``.
 
 ``clean`` is the interface other tools use: one JSON object on stdout,
 documented field by field in the README. Errors go to stderr with a
@@ -19,6 +19,7 @@ from . import __version__
 from .build import build, read_input, read_stream
 from .config import ConfigError, use_config
 from .document import Rejected
+from .export import FORMATS, SOURCE, export
 from .records import block_rows, clean_record
 from .stages import process
 
@@ -97,6 +98,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", type=Path, metavar="PNG",
                    help="also save a screenshot of the overview (needs headless Chromium)")
 
+    p = command("export", "write the dataset in a layout other tools read: dolma or hf",
+                "Write the built dataset in --processed to DIR for other tools: `dolma` writes gzipped "
+                "JSONL documents {id, text, source, added, created, metadata} under DIR/documents/; `hf` "
+                "writes the Parquet files and a dataset card that Hugging Face `datasets` loads. DIR is "
+                "replaced only if it is empty or an earlier export.")
+    p.add_argument("dir", metavar="DIR", type=Path, help="directory to write (created, or replaced if an export)")
+    p.add_argument("--format", required=True, choices=FORMATS, help="dolma or hf")
+    p.add_argument("--processed", default="processed", type=Path, help="built dataset (default: ./processed)")
+    p.add_argument("--source", default=SOURCE, metavar="NAME",
+                   help=f"dolma: the documents' `source` field (default: {SOURCE})")
+    p.add_argument("--added", metavar="TIME",
+                   help="dolma: the `added` timestamp (default: $SOURCE_DATE_EPOCH, else now, ISO 8601 UTC)")
+
     p = command("eval", "score item, title and boilerplate extraction against gold pages",
                 "Score the pipeline against hand-checked gold files: item precision and recall, titles, "
                 "fields and boilerplate leaked into the text. -q prints only the table.")
@@ -129,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         return _eval(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "export":
+        return _export(args)
     return _one_page(args.command, args.path)
 
 
@@ -203,6 +219,23 @@ def _report(args) -> int:
         except (FileNotFoundError, RuntimeError) as exc:
             print(f"pipeline report: no screenshot: {exc}", file=sys.stderr)
             return EXIT_FAILED
+    return 0
+
+
+def _export(args) -> int:
+    try:
+        summary = export(args.processed, args.dir, args.format, source=args.source, added=args.added)
+    except FileNotFoundError as exc:
+        print(f"pipeline export: {exc}", file=sys.stderr)
+        return EXIT_NOINPUT
+    except FileExistsError as exc:
+        print(f"pipeline export: {exc}", file=sys.stderr)
+        return EXIT_CANTCREAT
+    except ValueError as exc:
+        print(f"pipeline export: {exc}", file=sys.stderr)
+        return EXIT_DATAERR
+    if not args.quiet:
+        print(summary.line())
     return 0
 
 

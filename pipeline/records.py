@@ -12,7 +12,11 @@ map, so ``edits`` is a list of ``{kind, count}`` pairs instead.
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -204,3 +208,24 @@ def clean_record(doc: Document) -> dict:
     ]
     record["items"] = item_rows(doc)
     return record
+
+
+def jsonl_path(out_dir: Path, stem: str) -> Path | None:
+    """``stem.jsonl`` in ``out_dir``, or ``stem.jsonl.gz`` when the build
+    compressed it; ``None`` when the build did not write it."""
+    for name in (f"{stem}.jsonl", f"{stem}.jsonl.gz"):
+        if (Path(out_dir) / name).exists():
+            return Path(out_dir) / name
+    return None
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """The rows of a JSONL output, plain or gzipped, one at a time."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError as exc:
+                    raise ValueError(f"{path}:{number}: not a JSON line ({exc})") from None
