@@ -97,3 +97,10 @@ def test_seeds_record_no_spurious_repairs(seed_docs):
     for name, doc in seed_docs.items():
         edits = [e for b in doc.blocks for e in b.edits if e.startswith(("ftfy:", "repair:"))]
         assert edits == [], name
+
+
+def test_spaces_are_normalised_after_repair():
+    """NBSP, NEL and U+2028 reach repair (they may be half of a mojibake pair), then become spaces."""
+    block = repaired("a\u00a0\u00a0b\u2028c \u3000d\u0085")
+    assert block.text == "a b c d…"  # a lone NEL is cp1252’s ellipsis byte read as Latin-1
+    assert repaired("Ã\u00a0 la maison").text == "à la maison"
