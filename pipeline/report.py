@@ -41,6 +41,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .records import jsonl_path, read_jsonl
+
 # A file that marks a directory as a report, so it may be replaced whole.
 MARKER = ".pipeline-report"
 # The chart draws at most this many documents, the most trimmed first.
@@ -228,14 +230,9 @@ class _Article:
 
 # ---------------------------------------------------------------- reading
 
-def _jsonl(path: Path):
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except ValueError as exc:
-                    raise ValueError(f"{path}:{number}: not a JSON line ({exc})") from None
+def _jsonl(path: Path | None):
+    """Rows of a JSONL output, plain or gzipped; nothing when it was not written."""
+    return read_jsonl(path) if path else iter(())
 
 
 def _take(rows, n: int, key: str, doc_id: str, name: str) -> list[dict]:
@@ -294,7 +291,8 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
     """
     processed = Path(processed)
     out = Path(out) if out else processed / "report"
-    missing = [n for n in ("manifest.json", "articles.jsonl", "blocks.jsonl") if not (processed / n).exists()]
+    missing = [n for n in ("manifest.json",) if not (processed / n).exists()]
+    missing += [f"{n}.jsonl" for n in ("articles",) if jsonl_path(processed, n) is None]
     if missing:
         raise FileNotFoundError(f"no built dataset in {processed}/ (missing {', '.join(missing)}): "
                                 "run `make` or `pipeline build` first")
@@ -303,10 +301,11 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
                               "choose another --out or remove it")
     manifest = json.loads((processed / "manifest.json").read_text(encoding="utf-8"))
     rows = []
-    for row in _jsonl(processed / "articles.jsonl"):
+    for row in _jsonl(jsonl_path(processed, "articles")):
         row.pop("text", None)  # the pages read it again; the overview does not need it
         rows.append(row)
-    rejected = list(_jsonl(processed / "rejected.jsonl")) if (processed / "rejected.jsonl").exists() else []
+    rejected = list(_jsonl(jsonl_path(processed, "rejected")))
+    audit = audit_level(processed)
     articles = [_Article(row, name, Counter(), Counter())
                 for row, name in zip(rows, page_names([str(r.get("id", "")) for r in rows]))]
 
@@ -315,8 +314,8 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
     summary = ReportSummary(out_dir=out, articles=len(articles), rejected=len(rejected))
     try:
         (tmp / "articles").mkdir()
-        summary.blocks = _write_article_pages(processed, tmp / "articles", articles)
-        _write(tmp / "index.html", overview_page(manifest, articles, rejected))
+        summary.blocks = _write_article_pages(processed, tmp / "articles", articles, audit)
+        _write(tmp / "index.html", overview_page(manifest, articles, rejected, audit))
         _write(tmp / MARKER, "Written by `pipeline report`; the whole directory is replaced on the next run.\n")
         _swap(tmp, out)
     except BaseException:
@@ -325,16 +324,54 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
     return summary
 
 
-def _write_article_pages(processed: Path, pages: Path, articles: list[_Article]) -> int:
+def audit_level(processed: Path) -> str:
+    """``full``, ``removed`` or ``none``: which audit files the build wrote."""
+    if jsonl_path(processed, "blocks"):
+        return "full"
+    return "removed" if jsonl_path(processed, "removed") else "none"
+
+
+# What a report without the full audit cannot show, said on every page.
+AUDIT_NOTES = {
+    "removed": "This dataset was built with <code>--audit removed</code>: <code>blocks.jsonl</code> was not "
+               "written, so article pages show the removed blocks with their rules and the clean text, but "
+               "not the kept blocks one by one, their original text or their edits (edit counts come from "
+               "the article row). Rebuild with <code>--audit full</code> to see everything.",
+    "none": "This dataset was built with <code>--audit none</code>: neither <code>blocks.jsonl</code> nor "
+            "<code>removed.jsonl</code> was written, so article pages show the article row, its items and "
+            "the clean text only; what was removed, and by which rule, is counted in the manifest but "
+            "cannot be shown. Rebuild with <code>--audit full</code> to see each block.",
+}
+
+
+def _audit_note(audit: str) -> str:
+    return f"<p class=\"note audit\" id=\"audit-note\">{AUDIT_NOTES[audit]}</p>\n" if audit in AUDIT_NOTES else ""
+
+
+def _removed_as_blocks(rows: list[dict]) -> list[dict]:
+    """Rows of ``removed.jsonl`` in the shape of ``blocks.jsonl`` rows."""
+    return [{"block": r.get("block"), "tag": r.get("tag"), "kept": False, "drop": r.get("rule"), "edits": [],
+             "scores": r.get("scores") or {}, "original": r.get("text", ""), "text": r.get("text", "")}
+            for r in rows]
+
+
+def _write_article_pages(processed: Path, pages: Path, articles: list[_Article], audit: str = "full") -> int:
     """Stream blocks and items alongside the articles, one page at a time."""
-    blocks = _jsonl(processed / "blocks.jsonl")
-    items = _jsonl(processed / "items.jsonl") if (processed / "items.jsonl").exists() else iter(())
-    texts = _jsonl(processed / "articles.jsonl")
+    blocks = _jsonl(jsonl_path(processed, "blocks"))
+    removed = _jsonl(jsonl_path(processed, "removed")) if audit == "removed" else iter(())
+    items = _jsonl(jsonl_path(processed, "items"))
+    texts = _jsonl(jsonl_path(processed, "articles"))
     total = 0
     for i, article in enumerate(articles):
         row = article.row
         doc_id = row.get("id")
-        doc_blocks = _take(blocks, int(row.get("n_blocks") or 0), "doc_id", doc_id, "blocks.jsonl")
+        if audit == "full":
+            doc_blocks = _take(blocks, int(row.get("n_blocks") or 0), "doc_id", doc_id, "blocks.jsonl")
+        elif audit == "removed":
+            doc_blocks = _removed_as_blocks(
+                _take(removed, int(row.get("n_dropped") or 0), "doc_id", doc_id, "removed.jsonl"))
+        else:
+            doc_blocks = []
         doc_items = _take(items, int(row.get("n_items") or 0), "article_id", doc_id, "items.jsonl")
         text = next(texts).get("text", "")
         for block in doc_blocks:
@@ -343,7 +380,7 @@ def _write_article_pages(processed: Path, pages: Path, articles: list[_Article])
         article.edits.update(_counts(row.get("edits")))
         neighbours = (articles[i - 1].page if i else None,
                       articles[i + 1].page if i + 1 < len(articles) else None)
-        _write(pages / article.page, article_page(row, text, doc_blocks, doc_items, neighbours))
+        _write(pages / article.page, article_page(row, text, doc_blocks, doc_items, neighbours, audit))
         total += len(doc_blocks)
     return total
 
@@ -460,7 +497,7 @@ def chars_chart(articles: list[_Article]) -> str:
     return legend + "\n<div>" + "".join(parts) + "</div>\n" + note + "\n"
 
 
-def overview_page(manifest: dict, articles: list[_Article], rejected: list[dict]) -> str:
+def overview_page(manifest: dict, articles: list[_Article], rejected: list[dict], audit: str = "full") -> str:
     counts = manifest.get("counts", {})
     kept = sum(int(a.row.get("chars_kept") or 0) for a in articles)
     removed = sum(int(a.row.get("chars_removed") or 0) for a in articles)
@@ -468,7 +505,7 @@ def overview_page(manifest: dict, articles: list[_Article], rejected: list[dict]
             f"<p class=\"note\">pipeline {esc(manifest.get('pipeline_version', '?'))}, "
             f"fingerprint <code>{esc(manifest.get('fingerprint', '?'))}</code>. "
             "Every number below comes from <code>manifest.json</code>; "
-            "click an article to see each block before and after.</p></header>\n",
+            "click an article to see each block before and after.</p>", _audit_note(audit), "</header>\n",
             "<dl class=\"counts\" id=\"counts\">"]
     first = ("documents", "articles", "rejected", "blocks_kept", "blocks_dropped", "items")
     for name in sorted(counts, key=lambda k: (first.index(k) if k in first else len(first), k)):
@@ -635,7 +672,7 @@ def _meta_value(key: str, value) -> str:
 
 
 def article_page(row: dict, text: str, blocks: list[dict], items: list[dict],
-                 neighbours: tuple[str | None, str | None]) -> str:
+                 neighbours: tuple[str | None, str | None], audit: str = "full") -> str:
     doc_id = row.get("id", "")
     title = row.get("title") or row.get("question") or row.get("source") or doc_id
     prev_page, next_page = neighbours
@@ -648,16 +685,22 @@ def article_page(row: dict, text: str, blocks: list[dict], items: list[dict],
     rules = Counter(b["drop"] for b in blocks if b.get("drop"))
     edits = _counts(row.get("edits"))
     structure = _structure(row.get("structure"))
-    out = ["".join(nav), f"<h1{_lang_attr(row.get('lang'))}>{esc(title)}</h1>\n",
+    n_blocks = len(blocks) if audit == "full" else int(row.get("n_blocks") or 0)
+    out = ["".join(nav), f"<h1{_lang_attr(row.get('lang'))}>{esc(title)}</h1>\n", _audit_note(audit),
            f"<p class=\"note\"><code>{esc(row.get('source'))}</code> \u00b7 id <code>{esc(doc_id)}</code> \u00b7 "
-           f"{len(blocks)} blocks, {sum(rules.values())} removed</p>\n",
+           f"{n_blocks} blocks, {int(row.get('n_dropped') or 0) if audit == 'none' else sum(rules.values())} "
+           "removed</p>\n",
            "<p id=\"summary-tags\">removed: ", _tags(sorted(rules), "rule", rules) or "<span class=\"muted\">nothing</span>",
            " \u00b7 edits: ", _tags(sorted(edits), "edit", edits) or "<span class=\"muted\">none</span>",
            " \u00b7 flags: ", _tags(row.get("quality_flags") or (), "flag") or "<span class=\"muted\">none</span>", "</p>\n"]
 
-    out.append("<section><h2>Blocks: original beside cleaned</h2>\n<p class=\"note\">Every block in reading "
-               "order. Removed blocks are struck through and tagged with their rule; edited blocks show the "
-               "text before (left) and after (right), changes highlighted.</p>\n")
+    if audit == "full":
+        out.append("<section><h2>Blocks: original beside cleaned</h2>\n<p class=\"note\">Every block in reading "
+                   "order. Removed blocks are struck through and tagged with their rule; edited blocks show the "
+                   "text before (left) and after (right), changes highlighted.</p>\n")
+    else:
+        out.append("<section><h2>Removed blocks</h2>\n<p class=\"note\">Only the removed blocks, with their "
+                   "rules (the kept blocks are in the clean text below); see the note above.</p>\n")
     out.append("<table class=\"blocks\" id=\"blocks\"><colgroup><col class=\"n\"><col><col><col class=\"labels\">"
                "</colgroup><thead><tr><th class=\"num\">#</th><th>original</th><th>cleaned</th><th>labels</th>"
                "</tr></thead>\n<tbody>\n")

@@ -366,3 +366,55 @@ def test_report_in_headless_chromium(dataset, tmp_path):
 
     shot = report.screenshot(out / "index.html", tmp_path / "overview.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- smaller audits
+
+def _without(processed: Path, dest: Path, drop: tuple[str, ...], gzip_all: bool = False) -> Path:
+    """A copy of a dataset without some audit files, the JSONL gzipped if asked."""
+    import gzip
+
+    dest.mkdir()
+    for path in processed.iterdir():
+        if not path.is_file() or path.name in drop:
+            continue
+        if gzip_all and path.name.endswith(".jsonl"):
+            with gzip.GzipFile(dest / f"{path.name}.gz", "wb", mtime=0) as f:
+                f.write(path.read_bytes())
+        else:
+            shutil.copy(path, dest / path.name)
+    return dest
+
+
+@pytest.mark.parametrize("gzip_all", [False, True], ids=["plain", "gzipped"])
+def test_report_with_removed_audit_shows_removed_blocks_and_says_what_it_cannot(dataset, tmp_path, gzip_all):
+    processed, _ = dataset
+    copy = _without(processed, tmp_path / "p", ("blocks.jsonl",), gzip_all)
+    report.write_report(copy)
+    index = _soup((copy / "report" / "index.html").read_text(encoding="utf-8"))
+    assert "--audit removed" in index.select_one("#audit-note").get_text()
+    assert overview_numbers(index) == manifest_numbers(processed)
+    removed = _jsonl(processed / "removed.jsonl")
+    pages = _pages(processed)
+    doc_id = removed[0]["doc_id"]
+    page = _soup((copy / "report" / "articles" / pages[doc_id]).read_text(encoding="utf-8"))
+    assert "not the kept blocks" in page.select_one("#audit-note").get_text()
+    shown = [tr.select_one(".tag.rule").get_text() for tr in page.select("#blocks tbody tr")]
+    assert shown == [r["rule"] for r in removed if r["doc_id"] == doc_id]
+
+
+def test_report_without_audit_files_shows_rows_and_says_so(dataset, tmp_path):
+    processed, _ = dataset
+    copy = _without(processed, tmp_path / "p", ("blocks.jsonl", "removed.jsonl"))
+    assert main(["report", "--processed", str(copy)]) == 0
+    index = _soup((copy / "report" / "index.html").read_text(encoding="utf-8"))
+    assert "--audit none" in index.select_one("#audit-note").get_text()
+    assert overview_numbers(index) == manifest_numbers(processed)
+    for name in _pages(processed).values():
+        page = _soup((copy / "report" / "articles" / name).read_text(encoding="utf-8"))
+        assert page.select_one("#audit-note") and not page.select("#blocks tbody tr")
+
+
+def test_full_report_has_no_audit_note(dataset):
+    _, out = dataset
+    assert _soup((out / "index.html").read_text(encoding="utf-8")).select_one("#audit-note") is None
