@@ -60,7 +60,8 @@ def _rules() -> dict:
 def strip_boilerplate(doc: Document) -> Document:
     """Label page furniture as dropped and lift metadata out of it."""
     rules = _rules()
-    _drop_zones(doc, rules)
+    if not doc.extracted:  # on a real HTML page the main-content stage judged zones
+        _drop_zones(doc, rules)
     _read_head(doc, rules)
     _drop_footer(doc, rules)
     _drop_link_lists(doc, rules)
@@ -311,12 +312,15 @@ def _drop_copyright(doc: Document, rules: dict) -> None:
 def _drop_footer(doc: Document, rules: dict) -> None:
     cfg = rules["footer"]
     in_footer = False
+    # On a page whose article was found in the DOM, the footer's links are
+    # already gone: one plain paragraph after a marker is article again.
+    resume = cfg["html_resume"] if doc.extracted else cfg
     for block in doc.kept_blocks:
         if is_footer_marker(block.text, cfg):
             block.drop_as("boilerplate:footer_nav")
             in_footer = True
         elif in_footer:
-            if _resumes_article(block.text, cfg):
+            if _resumes_article(block.text, resume) and block.link_chars * 2 < len(block.text):
                 in_footer = False
             else:
                 block.drop_as("boilerplate:after_footer")
@@ -356,7 +360,9 @@ def _drop_link_lists(doc: Document, rules: dict) -> None:
     kept = doc.kept_blocks
     run: list[Block] = []
     for block in kept + [None]:
-        if block is not None and _link_like(block.text, cfg):
+        # On a page whose article was found in the DOM, a link list is made of links.
+        if block is not None and _link_like(block.text, cfg) and (
+                not doc.extracted or block.link_chars * 2 >= len(block.text)):
             run.append(block)
             continue
         at_end = block is None

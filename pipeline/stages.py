@@ -12,6 +12,7 @@ from .boilerplate import strip_boilerplate
 from .chinese import normalise_chinese
 from .decode import decode
 from .document import Document, Rejected
+from .html.main import extract_main_content
 from .items import extract_items
 from .language import detect_language
 from .markup import markup
@@ -22,6 +23,7 @@ from .spam import remove_spam
 STAGES = (
     ("decode", decode),
     ("markup", markup),
+    ("extract", extract_main_content),  # real HTML pages: the article found in the DOM
     ("repair", repair),
     ("spam", remove_spam),
     ("boilerplate", strip_boilerplate),
@@ -39,6 +41,14 @@ def process(raw: bytes, source: str) -> Document:
         start = time.perf_counter()
         doc = stage(doc)
         doc.timings[name] = time.perf_counter() - start
+    _release_tree(doc)
     if not doc.clean_text.strip():
         raise Rejected("empty_after_cleaning", "no article text is left once boilerplate and markup are removed")
     return doc
+
+
+def _release_tree(doc: Document) -> None:
+    """The DOM served the stages; results stay small and picklable without it."""
+    doc.html_root = None
+    for block in doc.blocks:
+        block.node = None

@@ -43,6 +43,8 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 EXPLICIT_ROOT = re.compile(r"<(?:html|body)[\s>/]", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
 CLOSE = object()
+CELL = object()
+CELL_SEPARATOR = " | "
 
 
 def parse(text: str):
@@ -164,6 +166,12 @@ def walk(text: str) -> tuple[list[Block], str, object]:
         if isinstance(item[0], str):
             _add_text(out, item[0], bool(in_link), context or line_mode)
             continue
+        if item[0] is CELL:  # a cell of a simple table row: inline, one separator before it
+            _, node, depth, first = item
+            if not first:
+                out.add(CELL_SEPARATOR, False)
+            _push_children(stack, node, depth)
+            continue
         node, depth = item
         if depth > max_depth:
             raise Rejected("html_too_deep", f"elements nested deeper than {max_depth}")
@@ -191,7 +199,10 @@ def walk(text: str) -> tuple[list[Block], str, object]:
             stack.append((CLOSE, "block", (out.tag, out.node)))
             context.append(name)
             out.tag, out.node = name, node
-            _push_children(stack, node, depth)
+            if name == "tr" and _simple_row(node):
+                _push_cells(stack, node, depth)
+            else:
+                _push_children(stack, node, depth)
         else:
             if name == "a" and node.get("href") is not None:
                 in_link += 1
@@ -206,6 +217,22 @@ def _push_children(stack: list, node, depth: int) -> None:
         stack.append((child, depth + 1))
     if node.text:
         stack.append((node.text, None))
+
+
+def _simple_row(row) -> bool:
+    """A row of plain cells reads as one line; a layout table's cells hold blocks."""
+    for cell in row:
+        if not isinstance(cell.tag, str) or cell.tag.lower() not in ("td", "th"):
+            return False
+        if any(isinstance(el.tag, str) and el.tag.lower() in BLOCK_TAGS for el in cell.iterdescendants()):
+            return False
+    return True
+
+
+def _push_cells(stack: list, row, depth: int) -> None:
+    cells = list(row)
+    for i in range(len(cells) - 1, -1, -1):
+        stack.append((CELL, cells[i], depth + 1, i == 0))
 
 
 def _add_text(out: _Collector, text: str, in_link: bool, inside_block) -> None:

@@ -1,0 +1,243 @@
+"""Main-content stage: find the article in the DOM first, then label the rest.
+
+On a real HTML page the article is one container (or a few siblings) of
+paragraphs; menus, teasers, comment threads and footers sit elsewhere. As
+readability does, each paragraph scores its ancestors by its length and
+commas, class and id tokens raise or lower a container, and link density
+divides its score. The best container and its strong siblings are the
+article.
+
+Only then is the rest labelled, each block with a named rule:
+
+- ``extract:outside_main``: outside the article container;
+- ``extract:comments``, ``extract:teaser``: outside it, and a comment thread
+  or a link to another story;
+- ``extract:<zone>`` (``extract:share``, ``extract:related``...): inside it, in
+  a furniture zone named by its tag or class tokens;
+- ``extract:link_dense``: inside it, mostly link text (a list of links);
+- ``extract:duplicate_copy``: a second copy of a paragraph already kept.
+
+A class or id on an element that contains the article never drops it: zones
+are read only between a block and the article container, so ``<body
+class="one-sidebar">`` or a whole-page ``<form>`` mean nothing. When the DOM
+gives no clear article, nothing is dropped by position and the text rules of
+the boilerplate stage decide. Text dumps are left to those rules untouched.
+Rules and thresholds: ``rules/extract.toml``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..config import load_toml
+from ..document import Block, Document
+from .classes import tokens, zone_of
+from .tree import BLOCK_TAGS
+
+PARAGRAPH_TAGS = frozenset("p pre td blockquote div section article text dd main center font span".split())
+HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+COMMAS = re.compile(r"[,，、،]")
+SPACE = re.compile(r"\s+")
+
+
+@functools.cache
+def _rules() -> dict:
+    rules = load_toml("extract.toml")
+    cand = rules["candidate"]
+    cand["positive_set"] = frozenset(cand["positive"])
+    cand["negative_set"] = frozenset(cand["negative"])
+    rules["inside"]["zone_set"] = frozenset(rules["inside"]["zones"])
+    return rules
+
+
+def extract_main_content(doc: Document) -> Document:
+    """Label every block outside the article on a real HTML page."""
+    root = doc.html_root
+    if root is None or not _is_html_page(doc, root):
+        return doc
+    rules = _rules()
+    blocks = [b for b in doc.blocks if b.node is not None and isinstance(b.node.tag, str)]
+    text_blocks = [b for b in blocks if b.kept and b.tag != "title"]
+    if not text_blocks:
+        return doc
+    chars, links = _text_below(text_blocks)
+    scores = _score_candidates(text_blocks, chars, links, rules)
+    if not scores:
+        return doc
+    best = max(scores, key=scores.__getitem__)  # first of equal scores: dict order is document order
+    main = _with_siblings(best, scores, chars, links, rules)
+    total = sum(len(b.text) for b in text_blocks)
+    main_chars = sum(chars.get(el, 0) for el in main)
+    doc.meta["main_score"] = f"{scores[best]:.1f}"
+    if scores[best] < rules["fallback"]["min_score"] or main_chars < rules["fallback"]["min_share"] * total:
+        _limit_zones(blocks, chars, total)
+        return doc
+    doc.extracted = True
+    _label(doc, blocks, main, chars, rules)
+    return doc
+
+
+def _is_html_page(doc: Document, root) -> bool:
+    if any(b.tag in ("html", "body") for b in doc.blocks):
+        return True
+    count = sum(1 for el in root.iter() if isinstance(el.tag, str) and el.tag in BLOCK_TAGS)
+    return count >= _rules()["page"]["min_block_elements"] + 2  # libxml2's own <html><body>
+
+
+def _text_below(blocks: list[Block]) -> tuple[dict, dict]:
+    """Characters and link characters of kept text under every element."""
+    chars: dict = {}
+    links: dict = {}
+    for block in blocks:
+        n, k = len(block.text), block.link_chars
+        node = block.node
+        while node is not None:
+            chars[node] = chars.get(node, 0) + n
+            links[node] = links.get(node, 0) + k
+            node = node.getparent()
+    return chars, links
+
+
+def _link_density(el, chars: dict, links: dict) -> float:
+    n = chars.get(el, 0)
+    return links.get(el, 0) / n if n else 0.0
+
+
+def _class_weight(el, cand: dict) -> float:
+    found = tokens(el)
+    if not found:
+        return 0.0
+    weight = 0.0
+    if found & cand["negative_set"]:
+        weight -= cand["class_weight"]
+    if found & cand["positive_set"]:
+        weight += cand["class_weight"]
+    return weight
+
+
+def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict) -> dict:
+    para, cand = rules["paragraph"], rules["candidate"]
+    raw: dict = {}
+    for block in blocks:
+        if block.tag not in PARAGRAPH_TAGS or len(block.text) < para["min_chars"]:
+            continue
+        if block.link_chars * 2 > len(block.text):
+            continue
+        points = 1 + len(COMMAS.findall(block.text)) + min(len(block.text) / para["chars_per_point"],
+                                                            para["max_length_points"])
+        # A paragraph scores its ancestors. Text standing beside block
+        # children in a container is a paragraph of that container.
+        node = block.node if _has_block_children(block.node) else block.node.getparent()
+        for level in range(para["max_levels"]):
+            if node is None or not isinstance(node.tag, str):
+                break
+            if node not in raw:
+                raw[node] = cand["tag_scores"].get(node.tag, 0) + _class_weight(node, cand)
+            raw[node] += points / (1 if level == 0 else 2 if level == 1 else 3 * level)
+            node = node.getparent()
+    return {el: score * (1 - _link_density(el, chars, links)) for el, score in raw.items()}
+
+
+def _has_block_children(node) -> bool:
+    return any(isinstance(child.tag, str) and child.tag in BLOCK_TAGS for child in node)
+
+
+def _with_siblings(best, scores: dict, chars: dict, links: dict, rules: dict) -> list:
+    """The best container and the siblings that continue it."""
+    cand = rules["candidate"]
+    parent = best.getparent()
+    if parent is None:
+        return [best]
+    threshold = max(cand["sibling_min_score"], scores[best] * cand["sibling_share"])
+    best_class = best.get("class")
+    main = []
+    for sibling in parent:
+        if sibling is best:
+            main.append(sibling)
+            continue
+        if not isinstance(sibling.tag, str):
+            continue
+        bonus = scores[best] * 0.2 if best_class and sibling.get("class") == best_class else 0.0
+        if sibling in scores and scores[sibling] + bonus >= threshold:
+            main.append(sibling)
+        elif sibling.tag == "p" and chars.get(sibling, 0) >= cand["sibling_paragraph_chars"] \
+                and _link_density(sibling, chars, links) < cand["sibling_paragraph_link_density"]:
+            main.append(sibling)
+    return main
+
+
+def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: dict) -> None:
+    inside = rules["inside"]
+    main_set = set(main)
+    seen: set[str] = set()
+    memo: dict = {}
+    for block in blocks:
+        if not block.kept or block.tag == "title":
+            continue
+        top, zone = _placement(block.node, main_set, inside["zone_set"], memo)
+        n = len(block.text)
+        density = block.link_chars / n if n else 0.0
+        block.scores["link_density"] = round(density, 3)
+        if top is None:
+            if zone == "comments":
+                block.drop_as("extract:comments")
+            elif density >= inside["link_density"] and len(block.text.split()) >= 4:
+                block.drop_as("extract:teaser")
+            else:
+                block.drop_as("extract:outside_main")
+            continue
+        if zone:
+            block.drop_as(f"extract:{zone}")
+        elif density >= inside["link_density"] and n < inside["link_dense_max_chars"]:
+            block.drop_as("extract:link_dense")
+        elif n >= inside["duplicate_min_chars"]:
+            key = SPACE.sub(" ", block.text).strip().lower()
+            if key in seen:
+                block.drop_as("extract:duplicate_copy")
+            seen.add(key)
+
+
+def _placement(node, main_set: set, zones: frozenset, memo: dict) -> tuple:
+    """``(main element or None, innermost furniture zone below it)`` for a block's element."""
+    if node in memo:
+        return memo[node]
+    path = []
+    zone = ""
+    top = None
+    el = node
+    while el is not None:
+        if el in memo:
+            top, above = memo[el]
+            zone = zone or above
+            break
+        if el in main_set:
+            top = el
+            break
+        path.append(el)
+        if not zone:
+            found = zone_of(el)
+            if found in zones or found == "comments":
+                zone = found
+        el = el.getparent()
+    if top is None:
+        zone = zone if zone == "comments" else ""
+    result = (top, zone)
+    memo[node] = result
+    return result
+
+
+def _limit_zones(blocks: list[Block], chars: dict, total: int) -> None:
+    """Without a clear article, a zone on an element holding most of the page names nothing."""
+    for block in blocks:
+        if not any(k.startswith("zone:") for k in block.scores):
+            continue
+        for key in [k for k in block.scores if k.startswith("zone:")]:
+            del block.scores[key]
+        el = block.node
+        while el is not None and chars.get(el, 0) * 2 <= total:
+            zone = zone_of(el)
+            if zone:
+                block.scores["zone:" + zone] = 1.0
+                break
+            el = el.getparent()
