@@ -47,6 +47,8 @@ def _rules() -> dict:
     cand = rules["candidate"]
     cand["positive_set"] = frozenset(cand["positive"])
     cand["negative_set"] = frozenset(cand["negative"])
+    cand["unlikely_set"] = frozenset(cand["unlikely"])
+    cand["maybe_set"] = frozenset(cand["maybe"])
     rules["inside"]["zone_set"] = frozenset(rules["inside"]["zones"])
     return rules
 
@@ -136,7 +138,31 @@ def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict
                 raw[node] = cand["tag_scores"].get(node.tag, 0) + _class_weight(node, cand)
             raw[node] += points / (1 if level == 0 else 2 if level == 1 else 3 * level)
             node = node.getparent()
-    return {el: score * (1 - _link_density(el, chars, links)) for el, score in raw.items()}
+    total = sum(len(b.text) for b in blocks)
+    memo: dict = {}
+    return {el: score * (1 - _link_density(el, chars, links))
+            * (cand["unlikely_factor"] if _unlikely(el, chars, total, cand, memo) else 1.0)
+            for el, score in raw.items()}
+
+
+def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
+    """Is ``el`` inside (or itself) an element whose tokens say furniture?"""
+    path = []
+    verdict = False
+    while el is not None and isinstance(el.tag, str) and el.tag not in ("body", "html"):
+        if el in memo:
+            verdict = memo[el]
+            break
+        path.append(el)
+        if chars.get(el, 0) <= cand["unlikely_max_share"] * total:
+            found = tokens(el)
+            if found & cand["unlikely_set"] and not found & cand["maybe_set"]:
+                verdict = True
+                break
+        el = el.getparent()
+    for seen in path:
+        memo[seen] = verdict
+    return verdict
 
 
 def _has_block_children(node) -> bool:
@@ -172,10 +198,13 @@ def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: d
     main_set = set(main)
     seen: set[str] = set()
     memo: dict = {}
+    # A zone that wraps most of the article (a theme's "single-sidebar"
+    # layout div around the post) is a wrapper, not furniture.
+    zone_limit = inside["zone_max_share"] * sum(chars.get(el, 0) for el in main)
     for block in blocks:
         if not block.kept or block.tag == "title":
             continue
-        top, zone = _placement(block.node, main_set, inside["zone_set"], memo)
+        top, zone = _placement(block.node, main_set, inside["zone_set"], memo, chars, zone_limit)
         n = len(block.text)
         density = block.link_chars / n if n else 0.0
         block.scores["link_density"] = round(density, 3)
@@ -198,7 +227,7 @@ def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: d
             seen.add(key)
 
 
-def _placement(node, main_set: set, zones: frozenset, memo: dict) -> tuple:
+def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, zone_limit: float) -> tuple:
     """``(main element or None, innermost furniture zone below it)`` for a block's element."""
     if node in memo:
         return memo[node]
@@ -215,7 +244,7 @@ def _placement(node, main_set: set, zones: frozenset, memo: dict) -> tuple:
             top = el
             break
         path.append(el)
-        if not zone:
+        if not zone and chars.get(el, 0) < zone_limit:
             found = zone_of(el)
             if found in zones or found == "comments":
                 zone = found
