@@ -67,7 +67,7 @@ def extract_main_content(doc: Document) -> Document:
     scores = _score_candidates(text_blocks, chars, links, rules)
     if not scores:
         return doc
-    best = max(scores, key=scores.__getitem__)  # first of equal scores: dict order is document order
+    best = _best_container(scores, rules["candidate"])
     main = _with_siblings(best, scores, chars, links, rules)
     total = sum(len(b.text) for b in text_blocks)
     main_chars = sum(chars.get(el, 0) for el in main)
@@ -165,6 +165,49 @@ def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
     return verdict
 
 
+def _best_container(scores: dict, cand: dict):
+    """The top candidate, widened to the container its rivals share.
+
+    Pages that wrap each paragraph in its own classed box make one box the
+    top candidate; when several near-equal rivals sit under one ancestor, or
+    the score rises going up, the article is that ancestor.
+    """
+    # sorted() is stable and dicts keep document order: ties go to the first.
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    best = ranked[0]
+    top = scores[best]
+    if top <= 0:
+        return best
+    rivals = [el for el in ranked[1:cand["top_candidates"]] if scores[el] >= cand["rival_share"] * top]
+    if len(rivals) >= cand["min_rivals"]:
+        rival_ancestors = [set(el.iterancestors()) for el in rivals]
+        for ancestor in best.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                break
+            if sum(ancestor in found for found in rival_ancestors) >= cand["min_rivals"]:
+                best = ancestor
+                break
+    last = scores.get(best, top)
+    for ancestor in best.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            break
+        if ancestor not in scores:
+            continue
+        if scores[ancestor] < top / 3:
+            break
+        if scores[ancestor] > last:
+            best = ancestor
+            break
+        last = scores[ancestor]
+    while True:
+        parent = best.getparent()
+        if parent is None or parent.tag in ("body", "html") or sum(isinstance(c.tag, str) for c in parent) != 1:
+            break
+        best = parent
+    scores.setdefault(best, top)
+    return best
+
+
 def _has_block_children(node) -> bool:
     return any(isinstance(child.tag, str) and child.tag in BLOCK_TAGS for child in node)
 
@@ -245,7 +288,8 @@ def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, z
             break
         path.append(el)
         if not zone and chars.get(el, 0) < zone_limit:
-            found = zone_of(el)
+            # An <article> inside the article is another story's card.
+            found = "teaser" if el.tag == "article" else zone_of(el)
             if found in zones or found == "comments":
                 zone = found
         el = el.getparent()
