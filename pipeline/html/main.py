@@ -67,12 +67,12 @@ def extract_main_content(doc: Document) -> Document:
     scores = _score_candidates(text_blocks, chars, links, rules)
     if not scores:
         return doc
-    best = _best_container(scores, rules["candidate"])
-    main = _with_siblings(best, scores, chars, links, rules)
+    best, top = _best_container(scores, rules["candidate"])
+    main = _with_siblings(best, top, scores, chars, links, rules)
     total = sum(len(b.text) for b in text_blocks)
     main_chars = sum(chars.get(el, 0) for el in main)
-    doc.meta["main_score"] = f"{scores[best]:.1f}"
-    if scores[best] < rules["fallback"]["min_score"] or main_chars < rules["fallback"]["min_share"] * total:
+    doc.meta["main_score"] = f"{top:.1f}"
+    if top < rules["fallback"]["min_score"] or main_chars < rules["fallback"]["min_share"] * total:
         _limit_zones(blocks, chars, total)
         return doc
     doc.extracted = True
@@ -121,10 +121,15 @@ def _class_weight(el, cand: dict) -> float:
 def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict) -> dict:
     para, cand = rules["paragraph"], rules["candidate"]
     raw: dict = {}
+    total = sum(len(b.text) for b in blocks)
+    memo: dict = {}
     for block in blocks:
         if block.tag not in PARAGRAPH_TAGS or len(block.text) < para["min_chars"]:
             continue
         if block.link_chars * 2 > len(block.text):
+            continue
+        # A comment thread or sidebar votes for nothing, as in readability.
+        if _unlikely(block.node, chars, total, cand, memo):
             continue
         points = 1 + len(COMMAS.findall(block.text)) + min(len(block.text) / para["chars_per_point"],
                                                             para["max_length_points"])
@@ -138,11 +143,7 @@ def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict
                 raw[node] = cand["tag_scores"].get(node.tag, 0) + _class_weight(node, cand)
             raw[node] += points / (1 if level == 0 else 2 if level == 1 else 3 * level)
             node = node.getparent()
-    total = sum(len(b.text) for b in blocks)
-    memo: dict = {}
-    return {el: score * (1 - _link_density(el, chars, links))
-            * (cand["unlikely_factor"] if _unlikely(el, chars, total, cand, memo) else 1.0)
-            for el, score in raw.items()}
+    return {el: score * (1 - _link_density(el, chars, links)) for el, score in raw.items()}
 
 
 def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
@@ -177,8 +178,10 @@ def _best_container(scores: dict, cand: dict):
     best = ranked[0]
     top = scores[best]
     if top <= 0:
-        return best
-    rivals = [el for el in ranked[1:cand["top_candidates"]] if scores[el] >= cand["rival_share"] * top]
+        return best, top
+    lineage = set(best.iterancestors()) | set(best.iterdescendants())
+    rivals = [el for el in ranked[1:cand["top_candidates"]]
+              if scores[el] >= cand["rival_share"] * top and el not in lineage]
     if len(rivals) >= cand["min_rivals"]:
         rival_ancestors = [set(el.iterancestors()) for el in rivals]
         for ancestor in best.iterancestors():
@@ -204,21 +207,20 @@ def _best_container(scores: dict, cand: dict):
         if parent is None or parent.tag in ("body", "html") or sum(isinstance(c.tag, str) for c in parent) != 1:
             break
         best = parent
-    scores.setdefault(best, top)
-    return best
+    return best, top
 
 
 def _has_block_children(node) -> bool:
     return any(isinstance(child.tag, str) and child.tag in BLOCK_TAGS for child in node)
 
 
-def _with_siblings(best, scores: dict, chars: dict, links: dict, rules: dict) -> list:
+def _with_siblings(best, top: float, scores: dict, chars: dict, links: dict, rules: dict) -> list:
     """The best container and the siblings that continue it."""
     cand = rules["candidate"]
     parent = best.getparent()
     if parent is None:
         return [best]
-    threshold = max(cand["sibling_min_score"], scores[best] * cand["sibling_share"])
+    threshold = max(cand["sibling_min_score"], top * cand["sibling_share"])
     best_class = best.get("class")
     main = []
     for sibling in parent:
@@ -227,7 +229,7 @@ def _with_siblings(best, scores: dict, chars: dict, links: dict, rules: dict) ->
             continue
         if not isinstance(sibling.tag, str):
             continue
-        bonus = scores[best] * 0.2 if best_class and sibling.get("class") == best_class else 0.0
+        bonus = top * 0.2 if best_class and sibling.get("class") == best_class else 0.0
         if sibling in scores and scores[sibling] + bonus >= threshold:
             main.append(sibling)
         elif sibling.tag == "p" and chars.get(sibling, 0) >= cand["sibling_paragraph_chars"] \
@@ -244,10 +246,11 @@ def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: d
     # A zone that wraps most of the article (a theme's "single-sidebar"
     # layout div around the post) is a wrapper, not furniture.
     zone_limit = inside["zone_max_share"] * sum(chars.get(el, 0) for el in main)
+    in_article = any(el.tag == "article" or any(a.tag == "article" for a in el.iterancestors()) for el in main)
     for block in blocks:
         if not block.kept or block.tag == "title":
             continue
-        top, zone = _placement(block.node, main_set, inside["zone_set"], memo, chars, zone_limit)
+        top, zone = _placement(block.node, main_set, inside["zone_set"], memo, chars, zone_limit, in_article)
         n = len(block.text)
         density = block.link_chars / n if n else 0.0
         block.scores["link_density"] = round(density, 3)
@@ -270,7 +273,8 @@ def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: d
             seen.add(key)
 
 
-def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, zone_limit: float) -> tuple:
+def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, zone_limit: float,
+               in_article: bool) -> tuple:
     """``(main element or None, innermost furniture zone below it)`` for a block's element."""
     if node in memo:
         return memo[node]
@@ -288,8 +292,8 @@ def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, z
             break
         path.append(el)
         if not zone and chars.get(el, 0) < zone_limit:
-            # An <article> inside the article is another story's card.
-            found = "teaser" if el.tag == "article" else zone_of(el)
+            # An <article> inside an <article> is another story's card.
+            found = "teaser" if el.tag == "article" and in_article else zone_of(el)
             if found in zones or found == "comments":
                 zone = found
         el = el.getparent()
