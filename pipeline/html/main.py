@@ -37,6 +37,10 @@ from .tree import BLOCK_TAGS
 
 PARAGRAPH_TAGS = frozenset("p pre td blockquote div section article text dd main center font span".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# Elements that are never article text wherever they are; their rule is
+# `extract:<name>`. Captions are credits and picture descriptions.
+TAG_ZONES = {"figcaption": "caption"}
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 COMMAS = re.compile(r"[,，、،]")
 SPACE = re.compile(r"\s+")
 
@@ -146,6 +150,15 @@ def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict
     return {el: score * (1 - _link_density(el, chars, links)) for el, score in raw.items()}
 
 
+def is_hidden(el) -> bool:
+    """Hidden from readers by ``hidden``, ``aria-hidden`` or an inline style."""
+    get = el.get
+    if get("hidden") is not None or get("aria-hidden") == "true":
+        return True
+    style = get("style")
+    return bool(style and HIDDEN_STYLE.search(style))
+
+
 def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
     """Is ``el`` inside (or itself) an element whose tokens say furniture?"""
     path = []
@@ -155,6 +168,9 @@ def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
             verdict = memo[el]
             break
         path.append(el)
+        if is_hidden(el):
+            verdict = True
+            break
         if chars.get(el, 0) <= cand["unlikely_max_share"] * total:
             found = tokens(el)
             if found & cand["unlikely_set"] and not found & cand["maybe_set"]:
@@ -264,7 +280,8 @@ def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: d
             continue
         if zone:
             block.drop_as(f"extract:{zone}")
-        elif density >= inside["link_density"] and n < inside["link_dense_max_chars"]:
+        elif density >= (inside["link_density"] if n < inside["long_block_chars"] else inside["long_link_density"]) \
+                and n < inside["link_dense_max_chars"]:
             block.drop_as("extract:link_dense")
         elif n >= inside["duplicate_min_chars"]:
             key = SPACE.sub(" ", block.text).strip().lower()
@@ -291,6 +308,10 @@ def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, z
             top = el
             break
         path.append(el)
+        if not zone and el.tag in TAG_ZONES:
+            zone = TAG_ZONES[el.tag]
+        if not zone and is_hidden(el):
+            zone = "hidden"
         if not zone and chars.get(el, 0) < zone_limit:
             # An <article> inside an <article> is another story's card.
             found = "teaser" if el.tag == "article" and in_article else zone_of(el)
