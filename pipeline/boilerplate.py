@@ -209,7 +209,7 @@ def _title_line(doc: Document, rules: dict) -> None:
     from_crumb = bool(title)
     if not title:
         first_line = head[0].text if head and _title_like(head[0].text) else ""
-        title = _heading_text(doc) or doc.meta.get("html_title", "") or first_line
+        title = _heading_text(doc) or doc.meta.get("meta_title", "") or doc.meta.get("html_title", "") or first_line
     if not title:
         return
     doc.meta["title"] = title

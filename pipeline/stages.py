@@ -13,6 +13,7 @@ from .chinese import normalise_chinese
 from .decode import decode
 from .document import Document, Rejected
 from .html.main import extract_main_content
+from .html.meta import read_metadata
 from .items import extract_items
 from .language import detect_language
 from .markup import markup
@@ -24,6 +25,7 @@ STAGES = (
     ("decode", decode),
     ("markup", markup),
     ("extract", extract_main_content),  # real HTML pages: the article found in the DOM
+    ("metadata", read_metadata),  # <meta>, OpenGraph, JSON-LD, <time>, breadcrumb markup
     ("repair", repair),
     ("spam", remove_spam),
     ("boilerplate", strip_boilerplate),

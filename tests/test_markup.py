@@ -65,7 +65,10 @@ def test_comment_in_a_text_dump_is_dropped():
     ("<ul><li>apples</li><li>pears</li></ul>", ["apples", "pears"]),
     ("<p>line one<br>line two</p>", ["line one", "line two"]),
     ("<h2>Heading</h2>Loose text after it<table><tr><td>cell 1</td><td>cell 2</td></tr></table>",
-     ["Heading", "Loose text after it", "cell 1", "cell 2"]),
+     ["Heading", "Loose text after it", "cell 1 | cell 2"]),
+    # A row whose cells hold blocks is a layout table: each block stays apart.
+    ("<table><tr><td><p>left column</p></td><td><p>right column</p></td></tr></table>",
+     ["left column", "right column"]),
     ("<p>wrapped\n   over\n lines</p>", ["wrapped over lines"]),
     ("<p>Tom &amp; Jerry &lt;3</p>", ["Tom & Jerry <3"]),
 ])
