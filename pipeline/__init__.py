@@ -46,6 +46,9 @@ class Article(TypedDict):
     site: str
     category: str
     published_at: str
+    author: str
+    canonical_url: str
+    declared_lang: str
     summary: str
     extended: str
     n_items: int
