@@ -1,9 +1,13 @@
-"""Build ``processed/`` from ``raw/``: streaming, cached, atomic.
+"""Build ``processed/`` from ``raw/``: streaming, cached, atomic, parallel.
 
-Pages are processed one at a time and their rows streamed to temporary
-files, so memory stays flat however large the corpus. Only when every page
-is done are the temporary files renamed over the old dataset: an
-interrupted build leaves the previous dataset whole.
+The orchestration only: readers (``pipeline/readers/``) turn files into
+pages, the per-page function (``pipeline/page.py``) turns a page into rows,
+an engine (``pipeline/workers.py``: this process, local worker processes or
+a Dask cluster) runs it, and the rows are streamed in input order to
+temporary files (``pipeline/writers.py``), so memory stays flat however
+large the corpus and the bytes do not depend on the engine. Only when
+every page is done are the temporary files renamed over the old dataset:
+an interrupted build leaves the previous dataset whole.
 
 Each page's result is cached under its content hash and the pipeline
 fingerprint (version, rule files and code), so an unchanged page is never
@@ -16,29 +20,25 @@ import hashlib
 import json
 import os
 import stat
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from . import __version__
+from . import workers as engines
 from .config import rules_fingerprint, settings
-from .document import Rejected
-from .records import ARTICLE_SCHEMA, ITEM_SCHEMA, article_row, block_rows, item_rows, removed_rows
-from .stages import process
+from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
+from .progress import Progress
+from .readers import list_inputs, read_input, read_records, read_stream, sniff  # noqa: F401 (the API)
+from .writers import OUTPUTS, Writers
 
-OUTPUTS = ("articles.jsonl", "articles.parquet", "items.jsonl", "items.parquet",
-           "blocks.jsonl", "removed.jsonl", "rejected.jsonl", "manifest.json")
 LIBRARIES = ("charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
-             "pandas", "pyarrow", "pypinyin")
-PARQUET_BATCH = 500
-# Modules that read the dataset or the command line but never shape it.
-NOT_IN_FINGERPRINT = frozenset(("cli.py", "__main__.py", "report.py", "evaluate.py"))
+             "pandas", "pyarrow", "pypinyin", "warcio")
+# Modules that read the dataset or the command line, or run pages, but never shape the output.
+NOT_IN_FINGERPRINT = frozenset(("cli.py", "__main__.py", "report.py", "evaluate.py",
+                                "workers.py", "progress.py"))
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Summary:
     seconds: float = 0.0
     up_to_date: bool = False
     out_dir: str = ""
+    stage_seconds: Counter = field(default_factory=Counter)
 
     def line(self) -> str:
         if self.up_to_date:
@@ -78,125 +79,6 @@ def library_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "missing"
-
-
-def list_inputs(raw_dir: Path) -> list[Path]:
-    """Every non-hidden file under ``raw_dir``, in a stable order."""
-    return sorted(
-        p for p in raw_dir.rglob("*")
-        if not any(part.startswith(".") for part in p.relative_to(raw_dir).parts) and not p.is_dir()
-    )
-
-
-def read_input(path: Path) -> bytes:
-    """The page's bytes, or :class:`Rejected` when it cannot or should not be read."""
-    limit = settings()["input"]["max_bytes"]
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would never end
-            raise Rejected("unreadable", "not a regular file")
-        if info.st_size > limit:
-            raise Rejected("too_large", f"{info.st_size} bytes, more than the {limit} allowed by config.toml")
-        with open(path, "rb") as f:
-            return read_stream(f)
-    except OSError as exc:
-        raise Rejected("unreadable", exc.strerror or str(exc)) from None
-
-
-def read_stream(f) -> bytes:
-    """At most ``max_bytes`` from an open binary file (a file that grew, or stdin)."""
-    limit = settings()["input"]["max_bytes"]
-    data = f.read(limit + 1)
-    if len(data) > limit:
-        raise Rejected("too_large", f"more than the {limit} bytes allowed by config.toml")
-    return data
-
-
-def run_page(raw: bytes, source: str) -> dict:
-    """Process one page into the rows it contributes; never raises."""
-    try:
-        doc = process(raw, source)
-    except Rejected as exc:
-        return {"status": "rejected", "reason": exc.reason, "detail": exc.detail}
-    except RecursionError:
-        return {"status": "rejected", "reason": "html_too_deep", "detail": "nesting exhausted the parser"}
-    except Exception as exc:  # recorded, never silent: the build goes on
-        return {"status": "rejected", "reason": "internal_error", "detail": f"{type(exc).__name__}: {exc}"}
-    return {
-        "status": "ok",
-        "article": article_row(doc),
-        "removed": removed_rows(doc),
-        "items": item_rows(doc),
-        "blocks": [{"doc_id": doc.id, **row} for row in block_rows(doc)],
-        "timings": doc.timings,
-    }
-
-
-class _Writers:
-    """Temporary output files, renamed into place only by :meth:`commit`."""
-
-    def __init__(self, out_dir: Path):
-        self.out_dir = out_dir
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp = {name: out_dir / f".{name}.tmp" for name in OUTPUTS}
-        self.jsonl = {
-            name: open(self.tmp[name], "w", encoding="utf-8", newline="\n")
-            for name in ("articles.jsonl", "items.jsonl", "blocks.jsonl", "removed.jsonl", "rejected.jsonl")
-        }
-        self.parquet = {
-            "articles.parquet": _ParquetStream(self.tmp["articles.parquet"], ARTICLE_SCHEMA),
-            "items.parquet": _ParquetStream(self.tmp["items.parquet"], ITEM_SCHEMA),
-        }
-
-    def write(self, name: str, row: dict) -> None:
-        self.jsonl[name].write(json.dumps(row, ensure_ascii=False) + "\n")
-        parquet = name.replace(".jsonl", ".parquet")
-        if parquet in self.parquet:
-            self.parquet[parquet].add(row)
-
-    def commit(self, manifest: dict) -> None:
-        for f in self.jsonl.values():
-            f.close()
-        for p in self.parquet.values():
-            p.close()
-        self.tmp["manifest.json"].write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for name in OUTPUTS:  # the manifest last: it marks a complete build
-            os.replace(self.tmp[name], self.out_dir / name)
-
-    def abort(self) -> None:
-        for f in self.jsonl.values():
-            f.close()
-        for p in self.parquet.values():
-            p.close()
-        for path in self.tmp.values():
-            path.unlink(missing_ok=True)
-
-
-class _ParquetStream:
-    """Appends rows to a Parquet file in batches, holding one batch at most."""
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.schema = schema
-        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
-        self.rows: list[dict] = []
-
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= PARQUET_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
-            self.rows = []
-
-    def close(self) -> None:
-        if self.writer is None:
-            return
-        self.flush()
-        self.writer.close()
-        self.writer = None
 
 
 @dataclass
@@ -228,33 +110,48 @@ class _Tally:
 
 
 def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
-          progress: bool = False, force: bool = False) -> Summary:
-    """Rebuild ``out_dir`` from ``raw_dir``; see the module docstring."""
+          progress: bool = False, force: bool = False, workers: int = 0,
+          dask: str | None = None) -> Summary:
+    """Rebuild ``out_dir`` from ``raw_dir``; see the module docstring.
+
+    ``workers`` worker processes run the pages (0: this process);
+    ``dask`` is the address of a Dask scheduler to run them on instead.
+    """
     start = time.perf_counter()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"no input directory {raw_dir}: put the pages to clean there")
     summary = Summary(out_dir=str(out_dir))
-    paths = list_inputs(raw_dir)
-    summary.documents = len(paths)
+    paths = list_inputs(raw_dir, exclude=(out_dir, cache_dir))
     fp = fingerprint()
     inputs = [_input_entry(p, raw_dir) for p in paths]
-    if not force and _up_to_date(out_dir, fp, inputs):
+    if not force and _up_to_date(out_dir, fp, inputs, summary):
         summary.up_to_date = True
         return summary
     cache = Path(cache_dir) / fp if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-    writers = _Writers(out_dir)
+    jobs = _jobs(paths, inputs, cache)
+    if dask:
+        done = engines.dask(jobs, dask)
+    elif workers >= 1:
+        done = engines.local(jobs, workers)
+    else:
+        done = engines.in_process(jobs)
+    writers = Writers(out_dir)
     tally = _Tally()
+    shown = Progress(progress, len(paths))
     try:
-        for path, entry in _progress(list(zip(paths, inputs)), progress):
-            result, from_cache = _result_for(path, entry, cache)
-            summary.cached += from_cache
-            entry["status"] = result["status"]
+        for job in done:
+            result = job["result"]
+            _finish(job, result, cache)
+            summary.documents += 1
+            summary.cached += job.get("cached", False)
             tally.add(result)
+            shown.update(result["status"] != "ok", job["file"])
             if result["status"] == "ok":
                 summary.articles += 1
+                summary.stage_seconds.update(result.get("timings", {}))
                 writers.write("articles.jsonl", result["article"])
                 for row in result["removed"]:
                     writers.write("removed.jsonl", row)
@@ -265,14 +162,83 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
             else:
                 summary.rejected += 1
                 writers.write("rejected.jsonl", {
-                    "source": entry["path"], "sha256": entry["sha256"],
+                    "source": job["source"], "sha256": job["sha256"],
                     "reason": result["reason"], "detail": result["detail"]})
         writers.commit(_manifest(fp, inputs, tally, summary))
     except BaseException:
         writers.abort()
         raise
+    finally:
+        shown.close()
+        close = getattr(done, "close", None)
+        if close:
+            close()  # stops the workers at once on an error
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None):
+    """One job per record, in input order: its task, or its result when known without running it."""
+    for number, (path, entry) in enumerate(zip(paths, inputs), 1):
+        counts = Counter()
+        for record in read_records(path, entry["path"]):
+            job = {"source": record.source, "url": record.url, "fetched_at": record.fetched_at,
+                   "sha256": record.sha256, "file": number - 1, "entry": entry, "counts": counts}
+            counts["records"] += 1
+            if record.rejected:
+                job["result"] = rejection(record.rejected.reason, record.rejected.detail)
+                job["transient"] = True  # depends on the file system: never cached
+            else:
+                job["key"] = _cache_key(record) if cache else None
+                cached = _cached(cache, job["key"])
+                if cached is not None:
+                    job["result"], job["cached"] = cached, True
+                else:
+                    job["task"] = page_task(record.raw, record.source, record.url,
+                                            record.fetched_at, record.charset)
+            yield job
+        entry["records"] = counts["records"]
+
+
+def _finish(job: dict, result: dict, cache: Path | None) -> None:
+    """Cache a fresh result, point a cached one at this record, and note the file's status."""
+    if result["status"] == "ok":
+        _retarget(result, job)
+    fresh = not job.get("cached") and not job.get("transient") and result.get("reason") not in TRANSIENT
+    if cache and fresh and job.get("key"):
+        entry = cache / f"{job['key']}.json"
+        tmp = entry.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, entry)
+    counts = job["counts"]
+    counts[result["status"]] += 1
+    entry = job["entry"]
+    statuses = [s for s in ("ok", "rejected") if counts[s]]
+    entry["status"] = statuses[0] if len(statuses) == 1 else "mixed"
+
+
+def _cache_key(record) -> str:
+    if not record.charset:
+        return record.sha256
+    return hashlib.sha256(record.raw + b"\0charset=" + record.charset.encode()).hexdigest()
+
+
+def _cached(cache: Path | None, key: str | None) -> dict | None:
+    if not cache or not key:
+        return None
+    path = cache / f"{key}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, or damaged: recomputed
+        return None
+
+
+def _retarget(result: dict, job: dict) -> None:
+    """A cached result may come from identical bytes under another name or URL."""
+    article = result["article"]
+    article["source"], article["url"], article["fetched_at"] = job["source"], job["url"], job["fetched_at"]
+    for row in result["removed"]:
+        row["source"] = job["source"]
 
 
 def _input_entry(path: Path, raw_dir: Path) -> dict:
@@ -283,8 +249,10 @@ def _input_entry(path: Path, raw_dir: Path) -> dict:
     try:
         info = path.stat()
         size = info.st_size
-        # Rejected unread (too large, or a FIFO/device): size and name identify it.
-        if size > settings()["input"]["max_bytes"] or not stat.S_ISREG(info.st_mode):
+        # Rejected unread (a page too large, or a FIFO/device): size and name identify it.
+        # A crawl file (WARC, JSON Lines, Parquet) may be any size and is hashed.
+        if not stat.S_ISREG(info.st_mode) or (
+                size > settings()["input"]["max_bytes"] and sniff(path, name)[0] == "page"):
             return {"path": name, "sha256": "", "bytes": size}
         size = 0
         with open(path, "rb") as f:
@@ -297,37 +265,7 @@ def _input_entry(path: Path, raw_dir: Path) -> dict:
     return {"path": name, "sha256": digest, "bytes": size}
 
 
-def _result_for(path: Path, entry: dict, cache: Path | None) -> tuple[dict, bool]:
-    cached = cache / f"{entry['sha256']}.json" if cache and entry["sha256"] else None
-    if cached and cached.exists():
-        try:
-            result = json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # a damaged cache entry is recomputed
-            result = None
-        if result is not None:
-            _retarget(result, entry["path"])
-            return result, True
-    try:
-        raw = read_input(path)
-    except Rejected as exc:  # depends on the file system, so never cached
-        return {"status": "rejected", "reason": exc.reason, "detail": exc.detail}, False
-    result = run_page(raw, entry["path"])
-    if cached:
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, cached)
-    return result, False
-
-
-def _retarget(result: dict, source: str) -> None:
-    """A cached result may come from identical bytes under another name."""
-    if result["status"] == "ok":
-        result["article"]["source"] = source
-        for row in result["removed"]:
-            row["source"] = source
-
-
-def _up_to_date(out_dir: Path, fp: str, inputs: list[dict]) -> bool:
+def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary) -> bool:
     manifest_path = out_dir / "manifest.json"
     if not all((out_dir / name).exists() for name in OUTPUTS):
         return False
@@ -336,7 +274,12 @@ def _up_to_date(out_dir: Path, fp: str, inputs: list[dict]) -> bool:
     except (OSError, ValueError):
         return False
     old = [{k: e[k] for k in ("path", "sha256", "bytes")} for e in manifest.get("inputs", ())]
-    return manifest.get("fingerprint") == fp and old == inputs
+    if manifest.get("fingerprint") != fp or old != inputs:
+        return False
+    if TRANSIENT & set(manifest.get("rejections", {})):  # pages that deserve another try
+        return False
+    summary.documents = manifest.get("counts", {}).get("documents", 0)
+    return True
 
 
 def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary) -> dict:
@@ -361,11 +304,3 @@ def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary) -> d
         "flags": dict(sorted(tally.flags.items())),
         "rejections": dict(sorted(tally.rejections.items())),
     }
-
-
-def _progress(items: list, enabled: bool):
-    if not enabled or not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, unit="page", file=sys.stderr, leave=False)

@@ -28,6 +28,7 @@ EXIT_REJECTED = 2    # clean/explain: the page cannot become an article
 EXIT_USAGE = 64      # the command line is wrong
 EXIT_DATAERR = 65    # a dataset to read is damaged or inconsistent
 EXIT_NOINPUT = 66    # an input file or directory does not exist
+EXIT_UNAVAILABLE = 69  # build --dask: no scheduler at the address
 EXIT_INTERNAL = 70   # a bug
 EXIT_CANTCREAT = 73  # an output cannot be written where asked
 EXIT_CONFIG = 78     # the --config file (or PIPELINE_CONFIG) is missing or wrong
@@ -64,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pipeline", parents=[common], description="Clean scraped content-farm pages into an auditable dataset.",
                      epilog="Run `pipeline COMMAND --help` for a command's options. Exit statuses: "
                             "0 ok, 1 gate failed, 2 page rejected, 64 usage, 65 damaged dataset, "
-                            "66 input missing, 70 internal error, 73 cannot write output, 78 bad config.")
+                            "66 input missing, 69 no Dask scheduler, 70 internal error, 73 cannot write output, 78 bad config.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -80,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"per-page result cache (default: {default_cache_dir()}, from $XDG_CACHE_HOME)")
     p.add_argument("--no-cache", action="store_true", help="process every page again, and cache nothing")
     p.add_argument("--force", action="store_true", help="rewrite outputs even if up to date")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes for the pages (default: the number of cores; 0: in this process)")
+    p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                   help="run the pages on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs `distributed`)")
 
     for name, helptext, description in (
             ("clean", "print one page's cleaned article as JSON",
@@ -158,6 +163,19 @@ def _set_up_logging(level: int) -> None:
 
 
 def _build(args) -> int:
+    from .workers import default_workers
+
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 0:
+        print("pipeline build: --workers must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dask:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            print("pipeline build: --dask needs Dask's `distributed` package: "
+                  "pip install 'content-farm-pipeline[cluster]'", file=sys.stderr)
+            return EXIT_USAGE
     cache = None if args.no_cache else (args.cache or default_cache_dir())
     if cache is not None:
         try:
@@ -167,10 +185,16 @@ def _build(args) -> int:
             cache = None
     log.info("cache: %s", cache or "none")
     try:
-        summary = build(args.raw, args.out, cache_dir=cache, progress=not args.quiet, force=args.force)
+        summary = build(args.raw, args.out, cache_dir=cache, progress=not args.quiet, force=args.force,
+                        workers=workers, dask=args.dask)
     except FileNotFoundError as exc:
         print(f"pipeline build: {exc}", file=sys.stderr)
         return EXIT_NOINPUT
+    except OSError as exc:  # no Dask scheduler at the address
+        if not args.dask:
+            raise
+        print(f"pipeline build: cannot reach the Dask scheduler at {args.dask}: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     if not args.quiet:
         print(summary.line())
     return 0

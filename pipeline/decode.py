@@ -52,12 +52,17 @@ CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def decode(doc: Document) -> Document:
     """Set ``doc.text`` and ``doc.encoding`` from ``doc.raw``, or reject."""
-    doc.text, doc.encoding = decode_bytes(doc.raw)
+    doc.text, doc.encoding = decode_bytes(doc.raw, doc.charset_hint)
     return doc
 
 
-def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Return ``(text, encoding)``; raise :class:`Rejected` when impossible."""
+def decode_bytes(raw: bytes, hint: str = "") -> tuple[str, str]:
+    """Return ``(text, encoding)``; raise :class:`Rejected` when impossible.
+
+    ``hint`` is a charset the container declared (a WARC record's HTTP
+    ``Content-Type``); like ``<meta charset>``, it is used only when the
+    bytes are not UTF-8 and are valid in it.
+    """
     if not raw.strip():
         raise Rejected("empty_file", "the file has no content")
     for bom, encoding in BOMS:
@@ -79,8 +84,11 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
     if mixed:
         return mixed
     declared = META_CHARSET.search(head)
+    labels = [hint] if hint else []
     if declared:
-        encoding = _codec_name(declared.group(1).decode("ascii", "replace"))
+        labels.append(declared.group(1).decode("ascii", "replace"))
+    for label in labels:
+        encoding = _codec_name(label)
         # UTF-16/32 declared in bytes that are ASCII-compatible is a lie
         # (browsers read it as UTF-8, which already failed).
         if encoding and not encoding.startswith(("utf-16", "utf-32")):

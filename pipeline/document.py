@@ -25,6 +25,14 @@ class Rejected(Exception):
         self.detail = detail
 
 
+class TimeLimit(BaseException):
+    """Raised into a page that runs over ``[input] max_seconds``.
+
+    A BaseException, so a stage's own ``except Exception`` cannot swallow it;
+    :func:`pipeline.stages.process` turns it into ``Rejected("timeout")``.
+    """
+
+
 @dataclass
 class Block:
     """One paragraph or line of the page, in reading order.
@@ -72,6 +80,9 @@ class Document:
 
     raw: bytes
     source: str
+    url: str = ""
+    fetched_at: str = ""
+    charset_hint: str = ""  # declared by the container (HTTP Content-Type), tried before detection
     id: str = ""
     encoding: str = ""
     text: str = ""

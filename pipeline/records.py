@@ -48,6 +48,8 @@ STRUCTURE_TYPE = pa.struct([
 ARTICLE_SCHEMA = pa.schema([
     ("id", pa.string()),
     ("source", pa.string()),
+    ("url", pa.string()),
+    ("fetched_at", pa.string()),
     ("lang", pa.string()),
     ("lang_confidence", pa.float64()),
     ("encoding", pa.string()),
@@ -96,6 +98,8 @@ def article_row(doc: Document) -> dict:
     return {
         "id": doc.id,
         "source": doc.source,
+        "url": doc.url,
+        "fetched_at": doc.fetched_at,
         "lang": doc.lang,
         "lang_confidence": doc.lang_confidence,
         "encoding": doc.encoding,

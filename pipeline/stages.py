@@ -11,7 +11,7 @@ import time
 from .boilerplate import strip_boilerplate
 from .chinese import normalise_chinese
 from .decode import decode
-from .document import Document, Rejected
+from .document import Document, Rejected, TimeLimit
 from .html.main import extract_main_content
 from .html.meta import read_metadata
 from .items import extract_items
@@ -36,13 +36,24 @@ STAGES = (
 )
 
 
-def process(raw: bytes, source: str) -> Document:
-    """Run every stage on one page; raise :class:`Rejected` if unusable."""
-    doc = Document(raw=raw, source=source)
+def process(raw: bytes, source: str, *, url: str = "", fetched_at: str = "", charset: str = "",
+            deadline: float | None = None) -> Document:
+    """Run every stage on one page; raise :class:`Rejected` if unusable.
+
+    ``deadline`` (a ``time.monotonic()`` value) is checked after each stage;
+    a page over it, or interrupted by :class:`TimeLimit`, is rejected as
+    ``timeout`` naming the stage.
+    """
+    doc = Document(raw=raw, source=source, url=url, fetched_at=fetched_at, charset_hint=charset)
     for name, stage in STAGES:
         start = time.perf_counter()
-        doc = stage(doc)
+        try:
+            doc = stage(doc)
+        except TimeLimit:
+            raise Rejected("timeout", f"still in stage {name} at the time limit ([input] max_seconds)") from None
         doc.timings[name] = time.perf_counter() - start
+        if deadline is not None and time.monotonic() > deadline:
+            raise Rejected("timeout", f"over the time limit ([input] max_seconds) in stage {name}")
     _release_tree(doc)
     if not doc.clean_text.strip():
         raise Rejected("empty_after_cleaning", "no article text is left once boilerplate and markup are removed")

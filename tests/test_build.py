@@ -14,12 +14,15 @@ import pytest
 from conftest import DATA, PROCESSED, RAW, SEED_LANGS, SEEDS
 
 import pipeline.build as build_module
+import pipeline.readers as readers
+import pipeline.readers.plain as plain_reader
 import pipeline.stages as stages
 from pipeline.build import OUTPUTS, build, read_input
 from pipeline.config import settings
 from pipeline.document import Rejected
 
 MB = 1 << 20
+READING_MODULES = (build_module, readers, plain_reader)  # every module that opens raw files
 BIG_NAME = "huge.html"
 
 
@@ -115,7 +118,8 @@ def test_a_too_large_page_is_rejected_without_being_read(raw_copy, tmp_path, mon
         f = builtins.open(file, mode, *args, **kwargs)
         return CountingFile(f) if "r" in mode and "b" in mode else f
 
-    monkeypatch.setattr(build_module, "open", counting_open, raising=False)
+    for module in READING_MODULES:
+        monkeypatch.setattr(module, "open", counting_open, raising=False)
     build(raw_copy, tmp_path / "out")
     assert read.get(SEEDS[0], 0) > 0, "the counter sees ordinary reads"
     assert read.get(BIG_NAME, 0) <= settings()["input"]["max_bytes"] // 10
@@ -144,7 +148,8 @@ def test_permission_denied_is_unreadable(raw_copy, tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr(build_module, "open", refusing_open, raising=False)
+    for module in READING_MODULES:
+        monkeypatch.setattr(module, "open", refusing_open, raising=False)
     build(raw_copy, tmp_path / "out")
     [row] = jsonl(tmp_path / "out" / "rejected.jsonl")
     assert (row["source"], row["reason"], row["detail"]) == (SEEDS[1], "unreadable", "Permission denied")

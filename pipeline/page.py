@@ -1,0 +1,86 @@
+"""The per-page function: one page in, the rows it contributes out.
+
+It does no I/O and knows nothing of where it runs, so the same function
+runs in the build process, in a local worker process or on a Dask worker.
+Its argument and result are plain dicts (picklable and JSON-able), so the
+result can be cached as it is and other steps can add fields to it.
+
+The time limit (``[input] max_seconds``) is checked after every stage; in
+a process's main thread an interval timer also interrupts a stage that
+runs over, so a page that would never end is rejected as ``timeout``
+naming the stage, and the build goes on.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+from .config import settings
+from .document import Rejected, TimeLimit
+from .records import article_row, block_rows, item_rows, removed_rows
+from .stages import process
+
+# Rejections that depend on the machine, not on the page: never cached.
+TRANSIENT = frozenset(("timeout", "worker_crashed"))
+
+
+def page_task(raw: bytes, source: str, url: str = "", fetched_at: str = "", charset: str = "") -> dict:
+    """The argument of :func:`run_page`."""
+    return {"raw": raw, "source": source, "url": url, "fetched_at": fetched_at, "charset": charset}
+
+
+def run_page(task: dict) -> dict:
+    """Process one page into the rows it contributes; never raises."""
+    limit = float(settings()["input"].get("max_seconds", 0) or 0)
+    try:
+        with _alarm(limit):
+            doc = process(task["raw"], task["source"], url=task.get("url", ""),
+                          fetched_at=task.get("fetched_at", ""), charset=task.get("charset", ""),
+                          deadline=time.monotonic() + limit if limit else None)
+    except Rejected as exc:
+        return rejection(exc.reason, exc.detail)
+    except TimeLimit:  # fired between stages, outside process()
+        return rejection("timeout", f"over the {limit:g}s limit ([input] max_seconds)")
+    except RecursionError:
+        return rejection("html_too_deep", "nesting exhausted the parser")
+    except Exception as exc:  # recorded, never silent: the build goes on
+        return rejection("internal_error", f"{type(exc).__name__}: {exc}")
+    return {
+        "status": "ok",
+        "article": article_row(doc),
+        "removed": removed_rows(doc),
+        "items": item_rows(doc),
+        "blocks": [{"doc_id": doc.id, **row} for row in block_rows(doc)],
+        "timings": doc.timings,
+    }
+
+
+def rejection(reason: str, detail: str) -> dict:
+    return {"status": "rejected", "reason": reason, "detail": detail}
+
+
+class _alarm:
+    """Raise :class:`TimeLimit` in this thread after ``seconds`` (main thread only)."""
+
+    def __init__(self, seconds: float):
+        self.on = bool(seconds) and hasattr(signal, "setitimer") and \
+            threading.current_thread() is threading.main_thread()
+        self.seconds = seconds
+
+    def __enter__(self):
+        if self.on:
+            self.previous = signal.signal(signal.SIGALRM, _raise_time_limit)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.on:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def _raise_time_limit(signum, frame):
+    raise TimeLimit()

@@ -1,0 +1,127 @@
+"""Engines: outputs byte-identical in this process, with 1 or 2 worker
+processes and on a Dask cluster; a page that hangs or kills its worker is
+rejected alone and the build goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS
+from test_readers import page
+
+import pipeline.stages as stages
+import pipeline.workers as workers
+from pipeline.build import build
+from pipeline.config import settings
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def rejected(out: Path) -> dict[str, dict]:
+    rows = [json.loads(line) for line in (out / "rejected.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {row["source"]: row for row in rows}
+
+
+@pytest.fixture
+def corpus(raw_copy) -> Path:
+    """The seeds, pages of our own, and a few bad inputs."""
+    for i in range(12):
+        (raw_copy / f"own-{i:02d}.html").write_bytes(page(i, "es" if i % 3 else "en"))
+    (raw_copy / "empty.txt").write_bytes(b"")
+    (raw_copy / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    return raw_copy
+
+
+def test_outputs_are_byte_identical_for_every_number_of_workers(corpus, tmp_path):
+    outs = {}
+    for n in (0, 1, 2):
+        outs[n] = tmp_path / f"out-{n}"
+        summary = build(corpus, outs[n], workers=n)
+        assert summary.articles == len(SEEDS) + 12
+    assert snapshot(outs[1]) == snapshot(outs[0])
+    assert snapshot(outs[2]) == snapshot(outs[0])
+
+
+def with_stage(monkeypatch, name, fn):
+    monkeypatch.setattr(stages, "STAGES", stages.STAGES[:2] + ((name, fn),) + stages.STAGES[2:])
+
+
+def hang_on_marker(doc):
+    if "HANG-HERE" in doc.text:
+        time.sleep(60)
+    return doc
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_a_page_over_the_time_limit_is_rejected_with_its_stage(corpus, tmp_path, monkeypatch, n):
+    monkeypatch.setitem(settings()["input"], "max_seconds", 1)
+    with_stage(monkeypatch, "slow", hang_on_marker)
+    (corpus / "own-05.html").write_bytes(page(5) + b"<p>HANG-HERE</p>")
+    summary = build(corpus, tmp_path / "out", workers=n)
+    row = rejected(tmp_path / "out")["own-05.html"]
+    assert row["reason"] == "timeout" and "stage slow" in row["detail"]
+    assert summary.articles == len(SEEDS) + 11
+
+
+def test_a_timed_out_page_is_not_cached(corpus, tmp_path, monkeypatch):
+    monkeypatch.setitem(settings()["input"], "max_seconds", 1)
+    with_stage(monkeypatch, "slow", hang_on_marker)
+    (corpus / "own-05.html").write_bytes(page(5) + b"<p>HANG-HERE</p>")
+    build(corpus, tmp_path / "out", cache_dir=tmp_path / "cache", workers=1)
+    monkeypatch.undo()
+    summary = build(corpus, tmp_path / "out", cache_dir=tmp_path / "cache", workers=1)
+    assert "own-05.html" not in rejected(tmp_path / "out")
+    assert summary.cached == summary.documents - 1  # all but the page that timed out
+
+
+def test_a_worker_that_does_not_stop_is_killed_and_its_page_rejected(corpus, tmp_path, monkeypatch):
+    monkeypatch.setitem(settings()["input"], "max_seconds", 1)
+    monkeypatch.setattr(workers, "GRACE_SECONDS", 0.5)
+
+    def deaf(doc):
+        if "HANG-HERE" in doc.text:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(60)
+        return doc
+
+    with_stage(monkeypatch, "deaf", deaf)
+    (corpus / "own-03.html").write_bytes(page(3) + b"<p>HANG-HERE</p>")
+    summary = build(corpus, tmp_path / "out", workers=2)
+    row = rejected(tmp_path / "out")["own-03.html"]
+    assert row["reason"] == "timeout" and "killed" in row["detail"]
+    assert summary.articles == len(SEEDS) + 11
+
+
+def test_a_page_that_kills_its_worker_is_rejected_alone(corpus, tmp_path, monkeypatch):
+    def fatal(doc):
+        if "CRASH-HERE" in doc.text:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return doc
+
+    with_stage(monkeypatch, "fatal", fatal)
+    (corpus / "own-07.html").write_bytes(page(7) + b"<p>CRASH-HERE</p>")
+    (corpus / "own-08.html").write_bytes(page(8) + b"<p>CRASH-HERE</p>")
+    summary = build(corpus, tmp_path / "out", workers=2)
+    rows = rejected(tmp_path / "out")
+    assert rows["own-07.html"]["reason"] == rows["own-08.html"]["reason"] == "worker_crashed"
+    assert "signal 9" in rows["own-07.html"]["detail"]
+    assert summary.articles == len(SEEDS) + 10
+
+
+def test_a_dask_local_cluster_gives_the_same_bytes(corpus, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local = tmp_path / "local"
+    build(corpus, local, workers=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, worker_dashboard_address=None) as cluster:
+        summary = build(corpus, tmp_path / "dask", dask=cluster.scheduler_address)
+    assert summary.articles == len(SEEDS) + 12
+    assert snapshot(tmp_path / "dask") == snapshot(local)
