@@ -37,6 +37,8 @@ class Article(TypedDict):
 
     id: str
     source: str
+    url: str
+    fetched_at: str
     lang: str
     lang_confidence: float
     encoding: str
@@ -70,7 +72,8 @@ def process(page: str | bytes, url: str | None = None) -> Document:
 
     ``page`` is the raw bytes as fetched (their encoding is detected) or an
     already decoded ``str`` (encoded as UTF-8 first, so its ``id`` is the
-    hash of those bytes). ``url`` is recorded as the article's ``source``.
+    hash of those bytes). ``url`` is recorded as the article's ``source``, and as its ``url`` too
+    when it is one (``scheme://...``) rather than a file path.
     Raises :class:`Rejected` for a page that cannot become an article, with
     the same reasons a build writes to ``rejected.jsonl``.
     """
@@ -79,7 +82,7 @@ def process(page: str | bytes, url: str | None = None) -> Document:
     if len(raw) > limit:
         raise Rejected("too_large", f"{len(raw)} bytes, more than the {limit} allowed by config.toml")
     try:
-        return _process(raw, url or "")
+        return _process(raw, url or "", url=url if url and "://" in url else "")
     except RecursionError:
         raise Rejected("html_too_deep", "nesting exhausted the parser") from None
 
