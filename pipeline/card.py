@@ -23,7 +23,9 @@ from .records import ARTICLE_SCHEMA, ITEM_SCHEMA
 # column of the schemas has one and no other is described.
 ARTICLE_FIELDS = {
     "id": "first 16 hex digits of the SHA-256 of the raw page bytes",
-    "source": "path of the page under the input directory",
+    "source": "path of the file under the input directory, with `#N` for the record inside a WARC, JSON Lines or Parquet file",
+    "url": "the page's URL when the input gives it (WARC target URI, a URL field), else empty",
+    "fetched_at": "when the page was fetched, as the input gives it (WARC date), else empty",
     "lang": "language code (`en`, `es`, `zh`, ...) or `und`",
     "lang_confidence": "confidence of `lang`, 0 to 1",
     "encoding": "codec the bytes were decoded with",
