@@ -32,7 +32,7 @@ from .config import rules_fingerprint, settings
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
 from .progress import Progress
 from .readers import list_inputs, read_input, read_records, read_stream, sniff  # noqa: F401 (the API)
-from .writers import OUTPUTS, Writers
+from .writers import OUTPUTS, Writers, output_names  # noqa: F401 (OUTPUTS: the default files)
 
 LIBRARIES = ("charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin", "warcio")
@@ -111,11 +111,14 @@ class _Tally:
 
 def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
           progress: bool = False, force: bool = False, workers: int = 0,
-          dask: str | None = None) -> Summary:
+          dask: str | None = None, audit: str = "full", compress: bool = False,
+          parquet: str = "zstd") -> Summary:
     """Rebuild ``out_dir`` from ``raw_dir``; see the module docstring.
 
     ``workers`` worker processes run the pages (0: this process);
     ``dask`` is the address of a Dask scheduler to run them on instead.
+    ``audit`` (``full``, ``removed``, ``none``) chooses the audit files,
+    ``compress`` gzips the JSON Lines, ``parquet`` is the Parquet codec.
     """
     start = time.perf_counter()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
@@ -125,7 +128,8 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
     paths = list_inputs(raw_dir, exclude=(out_dir, cache_dir))
     fp = fingerprint()
     inputs = [_input_entry(p, raw_dir) for p in paths]
-    if not force and _up_to_date(out_dir, fp, inputs, summary):
+    names = output_names(audit, compress)
+    if not force and _up_to_date(out_dir, fp, inputs, summary, names, parquet):
         summary.up_to_date = True
         return summary
     cache = Path(cache_dir) / fp if cache_dir else None
@@ -138,7 +142,7 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
         done = engines.local(jobs, workers)
     else:
         done = engines.in_process(jobs)
-    writers = Writers(out_dir)
+    writers = Writers(out_dir, audit, compress, parquet)
     tally = _Tally()
     shown = Progress(progress, len(paths))
     try:
@@ -164,7 +168,8 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
                 writers.write("rejected.jsonl", {
                     "source": job["source"], "sha256": job["sha256"],
                     "reason": result["reason"], "detail": result["detail"]})
-        writers.commit(_manifest(fp, inputs, tally, summary))
+        writers.commit({**_manifest(fp, inputs, tally, summary),
+                        "output_options": {"audit": audit, "compress_jsonl": compress, "parquet_codec": parquet}})
     except BaseException:
         writers.abort()
         raise
@@ -265,9 +270,10 @@ def _input_entry(path: Path, raw_dir: Path) -> dict:
     return {"path": name, "sha256": digest, "bytes": size}
 
 
-def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary) -> bool:
+def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary,
+                names: tuple[str, ...] = OUTPUTS, parquet: str = "zstd") -> bool:
     manifest_path = out_dir / "manifest.json"
-    if not all((out_dir / name).exists() for name in OUTPUTS):
+    if not all((out_dir / name).exists() for name in names):
         return False
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -276,6 +282,8 @@ def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary) ->
     old = [{k: e[k] for k in ("path", "sha256", "bytes")} for e in manifest.get("inputs", ())]
     if manifest.get("fingerprint") != fp or old != inputs:
         return False
+    if manifest.get("outputs") != list(names) or manifest.get("output_options", {}).get("parquet_codec") != parquet:
+        return False  # the same pages, written with other choices
     if TRANSIENT & set(manifest.get("rejections", {})):  # pages that deserve another try
         return False
     summary.documents = manifest.get("counts", {}).get("documents", 0)

@@ -148,13 +148,10 @@ def card_text(manifest: dict) -> str:
     return "".join(out)
 
 
-def write_card(out_dir: Path, manifest: dict) -> Path:
-    """Write ``README.md`` into ``out_dir`` (through a temporary file)."""
-    path = Path(out_dir) / "README.md"
-    tmp = path.with_name(".README.md.tmp")
-    tmp.write_text(card_text(manifest), encoding="utf-8", newline="\n")
-    tmp.replace(path)
-    return path
+def write_card(path: Path, manifest: dict) -> Path:
+    """Write the card to ``path`` (the build's temporary ``README.md``)."""
+    Path(path).write_text(card_text(manifest), encoding="utf-8", newline="\n")
+    return Path(path)
 
 
 def size_category(n: int) -> str:

@@ -20,6 +20,7 @@ from .build import build, read_input, read_stream
 from .config import ConfigError, use_config
 from .document import Rejected
 from .export import FORMATS, SOURCE, export
+from .writers import AUDITS, PARQUET_CODECS
 from .records import block_rows, clean_record
 from .stages import process
 
@@ -81,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"per-page result cache (default: {default_cache_dir()}, from $XDG_CACHE_HOME)")
     p.add_argument("--no-cache", action="store_true", help="process every page again, and cache nothing")
     p.add_argument("--force", action="store_true", help="rewrite outputs even if up to date")
+    p.add_argument("--audit", choices=AUDITS, default="full",
+                   help="audit files to write: full (blocks.jsonl and removed.jsonl, the default), "
+                        "removed (removed.jsonl only), none (neither; the report then shows less)")
+    p.add_argument("--compress", action="store_true",
+                   help="gzip the JSON Lines files (articles.jsonl.gz, ...); every reader here takes both")
+    p.add_argument("--parquet-compression", choices=PARQUET_CODECS, default="zstd", metavar="CODEC",
+                   help="codec of the Parquet files: zstd (default), snappy, gzip or none")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes for the pages (default: the number of cores; 0: in this process)")
     p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
@@ -186,7 +194,8 @@ def _build(args) -> int:
     log.info("cache: %s", cache or "none")
     try:
         summary = build(args.raw, args.out, cache_dir=cache, progress=not args.quiet, force=args.force,
-                        workers=workers, dask=args.dask)
+                        workers=workers, dask=args.dask, audit=args.audit, compress=args.compress,
+                        parquet=args.parquet_compression)
     except FileNotFoundError as exc:
         print(f"pipeline build: {exc}", file=sys.stderr)
         return EXIT_NOINPUT

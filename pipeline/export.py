@@ -141,7 +141,7 @@ def _hf(processed: Path, out: Path, manifest: dict, summary: ExportSummary) -> N
             raise FileNotFoundError(f"{processed / name} is missing: rebuild the dataset")
         shutil.copyfile(processed / name, out / name)
         summary.files += 1
-    write_card(out, manifest)
+    write_card(out / "README.md", {**manifest, "outputs": ["articles.parquet", "items.parquet"]})
     summary.files += 1
     summary.documents = manifest.get("counts", {}).get("articles", 0)
 
