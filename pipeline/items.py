@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 
 from .boilerplate import footer_marker
 from .config import load_toml
-from .document import Document
+from .document import Block, Document
+from .items_html import HEADINGS, SECTION_HEADINGS, bold_lead, link_share, list_items
 from .script import HAN
 
 SENTENCE_END = ".。!！?？;；"
@@ -48,6 +49,7 @@ QUESTION_END = "?？"
 CJK_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ① .. ⑳
 SENTENCE_STOPS = "。！？!?."
+LEAD_SEPARATOR = re.compile(r"\s*([:：]|[—–-](?=\s)|\|)?\s*")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def rules() -> dict:
     raw = load_toml("items.toml")
     compiled = dict(raw)
     compiled["markers"] = [(m["name"], m["family"], re.compile(m["pattern"])) for m in raw["markers"]]
+    compiled["heading_markers"] = [(m["name"], m["family"], re.compile(m["pattern"]))
+                                   for m in raw["heading_markers"]]
     compiled["kind_cues"] = {
         kind: {lang: [_cue_pattern(w) for w in words] for lang, words in langs.items()}
         for kind, langs in raw["kinds"].items()
@@ -114,21 +118,25 @@ def _label_pattern(words: list[str]) -> re.Pattern:
     return re.compile(r"^[\s\-–—*#•]*(?:%s)%s" % (alternatives, tail), re.IGNORECASE | re.DOTALL)
 
 
-def parse_marker(text: str) -> Marker | None:
+def parse_marker(text: str, heading: bool = False) -> Marker | None:
     """The list marker that starts ``text``, if any.
+
+    A section ``heading`` (``<h2>``) may also be a marker alone ("Step 1").
 
     >>> parse_marker("2. Confess to friends").marker
     '2.'
     >>> parse_marker("1.5 million people") is None
     True
+    >>> parse_marker("Step 1") is None, parse_marker("Step 1", heading=True).marker
+    (True, 'Step 1')
     """
     cfg = rules()
-    for name, family, pattern in cfg["markers"]:
+    for name, family, pattern in cfg["heading_markers" if heading else "markers"]:
         m = pattern.match(text)
         if not m:
             continue
         rest = text[m.end():].strip()
-        if not rest:
+        if not rest and not heading:
             return None
         groups = m.groupdict()
         if groups.get("n") is not None:
@@ -224,13 +232,25 @@ def is_question_title(text: str) -> bool:
 
 @dataclass
 class Body:
-    """The kept blocks the structure is read from, with their roles."""
+    """The kept blocks the structure is read from, with their roles.
+
+    On an HTML page each block also carries what its markup says
+    (``items_html``); for a text dump those fields stay empty.
+    """
 
     texts: list[str]
     markers: list[Marker | None]
     cue: list[str]            # "", "summary", "summary_lead", "extended"
     cue_rest: list[str]
     colon_heading: list[bool]
+    tags: list[str] = field(default_factory=list)
+    links: list[float] = field(default_factory=list)   # share of link text
+    leads: list[str] = field(default_factory=list)     # bold lead-in words
+    item_end: dict[int, int] = field(default_factory=dict)  # <li> start -> end
+
+    def in_html_item(self, i: int) -> bool:
+        """Block ``i`` is part of an ``<li>`` (its first line or a later one)."""
+        return any(start <= i < end for start, end in self.item_end.items())
 
     def stop(self, i: int) -> bool:
         """A block that ends the paragraphs a last item may take."""
@@ -239,17 +259,21 @@ class Body:
             return True
         if self.markers[i] is not None:
             return False
-        if is_question(text):
+        if is_question(text) or (self.tags and self.tags[i] in HEADINGS):
             return True
         return short(text, "bare_heading_max_chars") and text[-1] not in SENTENCE_END + COLONS + ",，、"
 
 
-def read_body(texts: list[str]) -> Body:
+def read_body(texts: list[str], blocks: list[Block] | None = None) -> Body:
+    """Roles of the blocks; ``blocks`` (same order) add what the HTML says."""
     cfg = rules()
     n = len(texts)
     markers: list[Marker | None] = [None] * n
     cue = [""] * n
     cue_rest = [""] * n
+    nodes = [b.node for b in blocks] if blocks else [None] * n
+    tags = [b.tag for b in blocks] if blocks else ["line"] * n
+    items, inner = list_items(nodes) if any(node is not None for node in nodes) else ({}, set())
     for i, text in enumerate(texts):
         if m := cfg["summary_label"].match(text):
             cue[i], cue_rest[i] = "summary", (m.group("rest") or "").strip()
@@ -257,8 +281,10 @@ def read_body(texts: list[str]) -> Body:
             cue[i], cue_rest[i] = "extended", (m.group("rest") or "").strip()
         elif cfg["summary_lead"].match(text):
             cue[i], cue_rest[i] = "summary_lead", text
-        else:
-            markers[i] = parse_marker(text)
+        elif i in items:
+            markers[i] = html_item_marker(text, items[i])
+        elif i not in inner:
+            markers[i] = (tags[i] in SECTION_HEADINGS and parse_marker(text, heading=True)) or parse_marker(text)
     colon_heading = [False] * n
     for i, text in enumerate(texts):
         if markers[i] or cue[i] or text[-1] not in COLONS or not is_heading_line(text):
@@ -267,7 +293,24 @@ def read_body(texts: list[str]) -> Body:
         if nxt < n and not markers[nxt] and not cue[nxt] and texts[nxt][-1] not in COLONS \
                 and not is_heading_line(texts[nxt]):
             colon_heading[i] = True
-    return Body(texts, markers, cue, cue_rest, colon_heading)
+    links = [link_share(t, b.link_chars) for t, b in zip(texts, blocks)] if blocks else [0.0] * n
+    leads = [bold_lead(node) for node in nodes]
+    item_end = {i: item.end for i, item in items.items()}
+    return Body(texts, markers, cue, cue_rest, colon_heading, tags, links, leads, item_end)
+
+
+def html_item_marker(text: str, item) -> Marker:
+    """The marker of an ``<li>``: its list and place, and any number written in it.
+
+    Items of one HTML list form a family of their own per nesting depth, so
+    they are numbered by the DOM, whatever their text begins with.
+    """
+    written = parse_marker(text)
+    style = "html_ol" if item.ordered else "html_ul"
+    family = f"html{min(item.depth, rules()['limits']['max_html_depth'])}"
+    if written is not None:
+        return Marker(style, family, item.number, written.marker, written.rest)
+    return Marker(style, family, item.number, "", text)
 
 
 # --- pass 2: runs ----------------------------------------------------------
@@ -310,17 +353,44 @@ def find_runs(body: Body) -> list[Run]:
             colon_since_break = False
             open_runs.pop("colon", None)
     min_items = rules()["limits"]["min_items"]
-    runs = [r for r in runs if len(r.starts) >= min_items and not is_link_list(body, r)]
+    kept = []
     for run in runs:
+        if len(run.starts) >= min_items and not is_link_list(body, run) and introduced(body, run):
+            kept.append(run)
+        elif run.family.startswith("html"):
+            for s in run.starts:  # an ordinary <ul>: its items are paragraphs
+                body.markers[s] = None
+    for run in kept:
         run.headed = all(b > a + 1 for a, b in zip(run.starts, run.starts[1:]))
-    return runs
+    return kept
 
 
 def is_link_list(body: Body, run: Run) -> bool:
-    """Most items are web addresses: a footer of links, not a list of advice."""
+    """Most items are web addresses or links: a footer of links, not a list of advice."""
     cfg = rules()["links"]
-    links = sum(1 for s in run.starts if re.search(cfg["pattern"], body.texts[s]))
+    links = sum(1 for s in run.starts if re.search(cfg["pattern"], body.texts[s])
+                or body.links[s] >= cfg["min_link_text_share"])
     return links > 0 and links >= cfg["max_share"] * len(run.starts)
+
+
+def introduced(body: Body, run: Run) -> bool:
+    """Whether an HTML list is advice rather than a bulleted aside.
+
+    Numbered text needs no lead-in, but a bare ``<ul>`` is everywhere in
+    articles, so it is a list of items only after an intro line (one ending
+    in a colon, a section heading, or a short line naming a kind) or when
+    its items number themselves or open with bold lead-ins.
+    """
+    if not run.family.startswith("html"):
+        return True
+    if all(body.markers[s].marker for s in run.starts) or all(item_lead(body, s) for s in run.starts):
+        return True
+    j = run.first - 1
+    if j < 0 or body.cue[j]:
+        return False
+    before = body.texts[j]
+    return before[-1] in COLONS or body.tags[j] in HEADINGS \
+        or (intro_like(before) and cue_kind(before, None) is not None)
 
 
 def own_parts(body: Body, i: int, headed: bool = False) -> tuple[str, str, bool]:
@@ -331,6 +401,13 @@ def own_parts(body: Body, i: int, headed: bool = False) -> tuple[str, str, bool]
     """
     marker = body.markers[i]
     rest = marker.rest if marker else body.texts[i]
+    if lead := item_lead(body, i):
+        return lead[0], lead[1], False
+    if marker and not rest:  # a section heading that is only its marker: "Step 1"
+        return marker.marker.rstrip(COLONS + ".．").strip(), "", True
+    if body.item_end.get(i) == i + 1:  # an <li> with nothing more: all its text is the item
+        label, text = split_label(rest)
+        return label, text, False
     if is_heading_line(rest):
         return rest.rstrip(COLONS).strip(), "", True
     if headed and rest[-1] in ".。!！" and not any(c in SENTENCE_END for c in rest[:-1]) \
@@ -339,6 +416,37 @@ def own_parts(body: Body, i: int, headed: bool = False) -> tuple[str, str, bool]
         return rest[:-1].strip(), "", True
     label, text = split_label(rest)
     return label, text, False
+
+
+def item_lead(body: Body, i: int) -> tuple[str, str] | None:
+    """(heading, text) of an item that opens with a bold lead-in.
+
+    ``<strong>Label:</strong> text`` or ``<b>Label.</b> Text``: the bold
+    words are the heading when a colon, a stop or a dash ends them, or a
+    capital starts what follows; bold words running on into the sentence
+    ("<b>Claim each leg</b> of a journey") are emphasis, not a heading.
+    """
+    lead = body.leads[i] if body.leads else ""
+    text = body.texts[i]
+    if not lead or len(lead) >= len(text):
+        return None
+    if not text.startswith(lead):
+        # The Chinese stage may have converted the text (t2s) after the
+        # element was read: a lead of the same length ending in a colon.
+        if not (lead[-1] in COLONS and text[len(lead) - 1] in COLONS):
+            return None
+        lead = text[:len(lead)]
+    marker = body.markers[i]
+    heading = lead[len(marker.marker):] if marker and marker.marker and lead.startswith(marker.marker) else lead
+    rest = text[len(lead):]
+    sep = LEAD_SEPARATOR.match(rest)
+    rest = rest[sep.end():].strip()
+    heading = heading.strip()
+    ended = heading[-1:] in COLONS + SENTENCE_STOPS + "—–-" or bool(sep.group(1))
+    heading = heading.rstrip(COLONS + SENTENCE_STOPS + "—–- ").strip()
+    if not heading or not rest or not (ended or rest[0].isupper()) or not short(heading, "lead_in_max_chars"):
+        return None
+    return heading, rest
 
 
 def nest_runs(body: Body, runs: list[Run]) -> None:
@@ -351,6 +459,9 @@ def nest_runs(body: Body, runs: list[Run]) -> None:
             if outer.first < run.first < outer.last:
                 k = max(j for j, s in enumerate(outer.starts) if s < run.first)
                 run.parent = (outer, k)
+                break
+            if outer.last < run.first < body.item_end.get(outer.last, -1):  # inside its last <li>
+                run.parent = (outer, len(outer.starts) - 1)
                 break
             if run.first > outer.last and levels.get(run.family, 9) > levels.get(outer.family, 9):
                 heading_only = own_parts(body, outer.last, outer.headed)[2]
@@ -392,6 +503,9 @@ def set_ends(body: Body, runs: list[Run]) -> None:
         limit = limit_of(run)
         ends = run.starts[1:]
         last = run.last
+        if last in body.item_end:  # an HTML list: its last item ends at its </li>
+            run.ends = ends + [min(body.item_end[last], limit)]
+            return
         heading_only = own_parts(body, last, run.headed)[2]
         nested = sorted(children.get((id(run), len(run.starts) - 1), []), key=lambda r: r.first)
         j = last + 1
@@ -424,7 +538,7 @@ def extract_items(doc: Document) -> Document:
     # Belt and braces: should a footer marker survive boilerplate removal
     # (a page that resumed after it), nothing after it is structure.
     cut = next((i for i, t in enumerate(texts) if footer_marker(t)), len(texts))
-    texts = texts[:cut]
+    texts, kept = texts[:cut], kept[:cut]
 
     title = doc.meta.get("title") or doc.meta.get("html_title") or ""
     if not title and texts and len(texts[0]) <= 150 and not parse_marker(texts[0]) \
@@ -433,9 +547,10 @@ def extract_items(doc: Document) -> Document:
     if title and not doc.meta.get("title"):
         doc.meta["title"] = title
     title_key = normalize(title)
+    kept = [b for b, t in zip(kept, texts) if normalize(t) != title_key]
     texts = [t for t in texts if normalize(t) != title_key]
 
-    body = read_body(texts)
+    body = read_body(texts, kept)
     runs = find_runs(body)
     nest_runs(body, runs)
     set_ends(body, runs)
@@ -503,6 +618,8 @@ def list_intro(body: Body, run: Run) -> str:
     j = run.first - 1
     if j < 0 or body.cue[j]:
         return ""
+    if body.in_html_item(j) and not run.parent:
+        return ""  # the last line of an earlier <ul> introduces nothing
     if body.markers[j] is not None:
         heading, text, _ = own_parts(body, j, run.parent[0].headed if run.parent else False)
         return text or heading

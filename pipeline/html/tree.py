@@ -73,6 +73,20 @@ def split_lines(text: str) -> list[str]:
     return out
 
 
+def preformatted(text: str) -> str:
+    """A ``<pre>`` block's text as one piece that keeps its line breaks.
+
+    Code and verse are read line by line, so the lines and their leading
+    indentation stay; only trailing spaces and blank first and last lines go.
+    """
+    lines = [line.rstrip() for line in LINE_BREAK.split(text)]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
 class _Collector:
     """Gathers text into blocks while the tree is walked."""
 
@@ -97,7 +111,10 @@ class _Collector:
         self.link_chars = 0
         edits = [f"markup:ruby_reading removed {self.ruby_removed}"] if self.ruby_removed else []
         self.ruby_removed = 0
-        if self.line_mode or self.tag == "pre":
+        if self.tag == "pre":
+            text = preformatted(text)
+            pieces = [text] if text else []
+        elif self.line_mode:
             pieces = split_lines(text)
         else:
             text = HTML_SPACES.sub(" ", text).strip(" ")
