@@ -13,11 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .item_lines import COLONS, SENTENCE_STOPS, Marker, parse_marker, rules, short
+
 LIST_TAGS = frozenset(("ol", "ul", "menu"))
 SECTION_HEADINGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 HEADINGS = SECTION_HEADINGS | {"h1"}
 BOLD_TAGS = frozenset(("strong", "b"))
 SPACES = re.compile(r"[\s\u00a0\u3000]+")
+# What may separate a bold lead-in from the text after it.
+LEAD_SEPARATOR = re.compile(r"\s*([:：]|[—–-](?=\s)|\|)?\s*")
 # Text an item may carry before its bold lead-in: a written marker ("1. ").
 MAX_TEXT_BEFORE_LEAD = 6
 
@@ -108,3 +112,45 @@ def bold_lead(node) -> str:
 def link_share(text: str, link_chars: int) -> float:
     """Share of a block's characters that are link text."""
     return min(link_chars, len(text)) / len(text) if text else 0.0
+
+
+def html_item_marker(text: str, item: ListItem) -> Marker:
+    """The marker of an ``<li>``: its list and place, and any number written in it.
+
+    Items of one HTML list form a family of their own per nesting depth, so
+    they are numbered by the DOM, whatever their text begins with.
+    """
+    written = parse_marker(text)
+    style = "html_ol" if item.ordered else "html_ul"
+    family = f"html{min(item.depth, rules()['limits']['max_html_depth'])}"
+    if written is not None:
+        return Marker(style, family, item.number, written.marker, written.rest)
+    return Marker(style, family, item.number, "", text)
+
+
+def lead_parts(text: str, lead: str, marker: Marker | None) -> tuple[str, str] | None:
+    """(heading, text) of an item whose element opens with bold words ``lead``.
+
+    ``<strong>Label:</strong> text`` or ``<b>Label.</b> Text``: the bold
+    words are the heading when a colon, a stop or a dash ends them, or a
+    capital starts what follows; bold words running on into the sentence
+    ("<b>Claim each leg</b> of a journey") are emphasis, not a heading.
+    """
+    if not lead or len(lead) >= len(text):
+        return None
+    if not text.startswith(lead):
+        # The Chinese stage may have converted the text (t2s) after the
+        # element was read: a lead of the same length ending in a colon.
+        if not (lead[-1] in COLONS and text[len(lead) - 1] in COLONS):
+            return None
+        lead = text[:len(lead)]
+    heading = lead[len(marker.marker):] if marker and marker.marker and lead.startswith(marker.marker) else lead
+    rest = text[len(lead):]
+    sep = LEAD_SEPARATOR.match(rest)
+    rest = rest[sep.end():].strip()
+    heading = heading.strip()
+    ended = heading[-1:] in COLONS + SENTENCE_STOPS + "—–-" or bool(sep.group(1))
+    heading = heading.rstrip(COLONS + SENTENCE_STOPS + "—–- ").strip()
+    if not heading or not rest or not (ended or rest[0].isupper()) or not short(heading, "lead_in_max_chars"):
+        return None
+    return heading, rest
