@@ -34,7 +34,7 @@ from .progress import Progress
 from .readers import list_inputs, read_input, read_records, read_stream, sniff  # noqa: F401 (the API)
 from .writers import OUTPUTS, Writers, output_names  # noqa: F401 (OUTPUTS: the default files)
 
-LIBRARIES = ("charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
+LIBRARIES = ("chardet", "charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin", "warcio")
 # Modules that read the dataset or the command line, or run pages, but never shape the output.
 NOT_IN_FINGERPRINT = frozenset(("cli.py", "__main__.py", "report.py", "evaluate.py",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 
+import chardet
 import charset_normalizer
 
-from .config import settings
+from .config import load_toml, settings
 from .document import Document, Rejected
 
 BOMS = (
@@ -35,18 +37,6 @@ BINARY_MAGIC = re.compile(
 
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
-# Detector answers folded to the codec we decode with. Single-byte Latin
-# guesses become cp1252 (the detector often says cp1250, which turns the
-# Spanish `ñ` and `¿` into `ń` and `ż`); GB2312/GBK become their superset.
-FOLD = {
-    "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030",
-    "big5": "big5hkscs", "big5hkscs": "big5hkscs", "cp950": "big5hkscs",
-}
-LATIN_FAMILY = {
-    "ascii", "cp1250", "cp1252", "cp1257", "cp437", "cp775", "cp850", "cp852", "cp858",
-    "iso8859-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-9", "iso8859-13", "iso8859-15",
-    "iso8859-16", "latin-1", "mac-roman", "mac-latin2", "mac-iceland", "mac-turkish",
-}
 CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -96,17 +86,10 @@ def decode_bytes(raw: bytes, hint: str = "") -> tuple[str, str]:
                 return raw.decode(encoding), encoding
             except UnicodeDecodeError:
                 pass
-    guess = charset_normalizer.from_bytes(raw[:200_000]).best()
-    if guess is None:
+    found = detect(raw)
+    if found is None:
         raise Rejected("undecodable", "not UTF-8 and no character set fits the bytes")
-    encoding = _codec_name(guess.encoding) or guess.encoding
-    for candidate in (encoding, "latin-1") if encoding == "cp1252" else (encoding,):
-        try:
-            return raw.decode(candidate), candidate
-        except UnicodeDecodeError:
-            pass
-    else:
-        raise Rejected("undecodable", f"detected {encoding}, but the bytes are not valid {encoding}") from None
+    return found
 
 
 def _decode_mostly_utf8(raw: bytes) -> tuple[str, str] | None:
@@ -131,8 +114,8 @@ def _decode_mostly_utf8(raw: bytes) -> tuple[str, str] | None:
         return None
     others = b"\n".join(lines[i] for i in invalid)
     invalid = set(invalid)
-    guess = charset_normalizer.from_bytes(others).best()
-    codec = (_codec_name(guess.encoding) if guess else None) or "cp1252"
+    guess = detect(others)
+    codec = guess[1] if guess else "latin-1"
     decoded = []
     for i, line in enumerate(lines):
         if i in invalid:
@@ -145,8 +128,101 @@ def _decode_mostly_utf8(raw: bytes) -> tuple[str, str] | None:
     return "\n".join(decoded), f"utf-8+{codec}"
 
 
+def detect(raw: bytes) -> tuple[str, str] | None:
+    """``(text, codec)`` from the charset detectors' guesses, or None.
+
+    chardet ranks its guesses; the first one in ``[detector] codecs`` that
+    decodes the bytes into clean text (no C1 or other control characters,
+    private-use characters or box drawing) wins. On one-sentence pages
+    chardet is right far more often than charset-normalizer (see
+    ``make bench-text``), which is asked only when no guess of chardet's
+    is clean. Failing both, the guess with the fewest unclean characters
+    is kept if they are at most ``max_unclean_share`` of the text.
+    """
+    cfg = load_toml("decode.toml")["detector"]
+    sample = raw[: cfg["max_bytes"]]
+    guesses = _ranked(chardet.detect_all(sample, ignore_threshold=True), sample, cfg)
+    best: tuple[float, str, str] | None = None
+    for ask in (lambda: guesses, lambda: _charset_normalizer(sample)):
+        for label in ask():
+            codec = _codec_name(label)
+            if codec is None or codec not in cfg["codecs"]:
+                continue
+            for candidate in (codec, "latin-1") if codec == "cp1252" else (codec,):
+                try:
+                    text = raw.decode(candidate)
+                except UnicodeDecodeError:
+                    continue
+                unclean = _unclean_share(text, cfg)
+                if unclean == 0:
+                    return text, candidate
+                if best is None or unclean < best[0]:
+                    best = (unclean, text, candidate)
+                break
+    if best is not None and best[0] <= cfg["max_unclean_share"]:
+        return best[1], best[2]
+    return None
+
+
+def _ranked(found: list[dict], sample: bytes, cfg: dict) -> list[str]:
+    """chardet's labels, best first; near ties go to the cleaner reading.
+
+    On short text chardet often gives cp1250, cp1252 and Latin-1 (or
+    cp1253 and ISO-8859-7) the same confidence. Among those, the reading
+    with fewer symbols inside words wins (ISO-8859-2 `ą` read as cp1250 is
+    `±`), then ``tie_favourite`` (cp1252, so Spanish `ñ` never becomes
+    `ń`), then chardet's order (the sort is stable).
+    """
+    found = [g for g in found if g["encoding"]]
+    if not found:
+        return []
+    top = found[0]["confidence"]
+    tied = [g for g in found if g["confidence"] >= top * (1 - cfg["tie_tolerance"])]
+
+    def key(guess: dict) -> tuple[int, bool]:
+        codec = _codec_name(guess["encoding"]) or ""
+        try:
+            inside = len(SYMBOL_IN_WORD.findall(sample.decode(codec)))
+        except (UnicodeDecodeError, LookupError):
+            inside = len(sample)
+        return inside, codec != cfg["tie_favourite"]
+
+    tied.sort(key=key)
+    return [g["encoding"] for g in tied + found[len(tied):]]
+
+
+# A non-ASCII symbol between two letters: a byte the codec reads wrongly.
+SYMBOL_IN_WORD = re.compile(r"(?<=[^\W\d_])[\u00a1-\u00bf\u00d7\u00f7\u2020-\u2122](?=[^\W\d_])")
+
+
+def _charset_normalizer(sample: bytes) -> list[str]:
+    guess = charset_normalizer.from_bytes(sample).best()
+    return [guess.encoding] if guess else []
+
+
+# Characters a wrong codec leaves in text: C1 and other controls,
+# private-use characters, replacement characters, box drawing and blocks.
+UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2500-\u259f\ue000-\uf8ff\ufffd]")
+
+
+def _unclean_share(text: str, cfg: dict) -> float:
+    """Share of characters a wrong codec leaves; text made of symbols counts whole.
+
+    A codec that maps every byte to something (cp1256, koi8-r) reads any
+    bytes without a control character, but into a soup of symbols
+    (``€ƒ¢¤¦§¨¬¯±``) that no text is.
+    """
+    unclean = len(UNCLEAN.findall(text))
+    if unclean == 0 and not text.isascii():
+        symbols = sum(1 for c in text if c >= "\x80" and unicodedata.category(c)[0] in "SN"
+                      and not c.isdigit())
+        if symbols >= cfg["min_symbols"] and symbols > cfg["max_symbol_share"] * len(text):
+            return 1.0
+    return unclean / max(1, len(text))
+
+
 def _codec_name(label: str) -> str | None:
-    """Python's codec name for a charset label, folded per ``FOLD``.
+    """Python's codec name for a charset label, folded per ``[fold]`` in ``rules/decode.toml``.
 
     None for unknown labels and for codecs that are not text encodings
     (``hex``, ``base64``, ``rot13``...).
@@ -157,8 +233,4 @@ def _codec_name(label: str) -> str | None:
         return None
     if not getattr(info, "_is_text_encoding", True):
         return None
-    name = info.name
-    name = FOLD.get(name, name)
-    if name in LATIN_FAMILY:
-        return "cp1252"
-    return name
+    return load_toml("decode.toml")["fold"].get(info.name, info.name)
