@@ -60,12 +60,13 @@ def _rules() -> dict:
 def extract_main_content(doc: Document) -> Document:
     """Label every block outside the article on a real HTML page."""
     root = doc.html_root
-    if root is None or not _is_html_page(doc, root):
+    if root is None:
         return doc
     rules = _rules()
     blocks = [b for b in doc.blocks if b.node is not None and isinstance(b.node.tag, str)]
     text_blocks = [b for b in blocks if b.kept and b.tag != "title"]
-    if not text_blocks:
+    if not text_blocks or not _is_html_page(doc, root):
+        mark_zones(blocks)  # a text dump with tags: the boilerplate stage judges them
         return doc
     chars, links = _text_below(text_blocks)
     scores = _score_candidates(text_blocks, chars, links, rules)
@@ -77,7 +78,7 @@ def extract_main_content(doc: Document) -> Document:
     main_chars = sum(chars.get(el, 0) for el in main)
     doc.meta["main_score"] = f"{top:.1f}"
     if top < rules["fallback"]["min_score"] or main_chars < rules["fallback"]["min_share"] * total:
-        _limit_zones(blocks, chars, total)
+        mark_zones(blocks, chars, total)
         return doc
     doc.extracted = True
     _label(doc, blocks, main, chars, rules)
@@ -292,50 +293,68 @@ def _label(doc: Document, blocks: list[Block], main: list, chars: dict, rules: d
 
 def _placement(node, main_set: set, zones: frozenset, memo: dict, chars: dict, zone_limit: float,
                in_article: bool) -> tuple:
-    """``(main element or None, innermost furniture zone below it)`` for a block's element."""
-    if node in memo:
-        return memo[node]
+    """``(main element or None, innermost furniture zone below it)`` for a block's element.
+
+    ``memo`` keeps the answer for every element on the way up, so a page is
+    walked about once whatever its number of blocks.
+    """
     path = []
-    zone = ""
-    top = None
     el = node
+    top, zone = None, ""
     while el is not None:
         if el in memo:
-            top, above = memo[el]
-            zone = zone or above
+            top, zone = memo[el]
             break
         if el in main_set:
             top = el
             break
         path.append(el)
-        if not zone and el.tag in TAG_ZONES:
-            zone = TAG_ZONES[el.tag]
-        if not zone and is_hidden(el):
-            zone = "hidden"
-        if not zone and chars.get(el, 0) < zone_limit:
-            # An <article> inside an <article> is another story's card.
-            found = "teaser" if el.tag == "article" and in_article else zone_of(el)
-            if found in zones or found == "comments":
-                zone = found
         el = el.getparent()
-    if top is None:
-        zone = zone if zone == "comments" else ""
-    result = (top, zone)
-    memo[node] = result
-    return result
+    for el in reversed(path):  # from the outermost down: an inner zone overrides
+        zone = _own_zone(el, zones, chars, zone_limit, in_article) or zone
+        memo[el] = (top, zone)
+    if top is None and zone != "comments":
+        return None, ""
+    return top, zone
 
 
-def _limit_zones(blocks: list[Block], chars: dict, total: int) -> None:
-    """Without a clear article, a zone on an element holding most of the page names nothing."""
+def _own_zone(el, zones: frozenset, chars: dict, zone_limit: float, in_article: bool) -> str:
+    """The furniture zone ``el`` itself marks, or ``""``."""
+    if el.tag in TAG_ZONES:
+        return TAG_ZONES[el.tag]
+    if is_hidden(el):
+        return "hidden"
+    if chars.get(el, 0) < zone_limit:
+        # An <article> inside an <article> is another story's card.
+        found = "teaser" if el.tag == "article" and in_article else zone_of(el)
+        if found in zones or found == "comments":
+            return found
+    return ""
+
+
+def mark_zones(blocks: list[Block], chars: dict | None = None, total: int = 0) -> None:
+    """Score each block ``zone:NAME`` after the innermost zone element around it.
+
+    With ``chars``, an element holding more than half the page's text names
+    nothing: a class on ``<body>`` or a whole-page wrapper is not furniture.
+    """
+    memo: dict = {}
     for block in blocks:
-        if not any(k.startswith("zone:") for k in block.scores):
-            continue
-        for key in [k for k in block.scores if k.startswith("zone:")]:
-            del block.scores[key]
+        path = []
+        zone = ""
         el = block.node
-        while el is not None and chars.get(el, 0) * 2 <= total:
+        while el is not None:
+            if el in memo:
+                zone = memo[el]
+                break
+            if chars is not None and chars.get(el, 0) * 2 > total:
+                break
+            path.append(el)
             zone = zone_of(el)
             if zone:
-                block.scores["zone:" + zone] = 1.0
                 break
             el = el.getparent()
+        for seen in path:
+            memo[seen] = zone
+        if zone and not block.drop:
+            block.scores["zone:" + zone] = 1.0

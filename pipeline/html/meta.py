@@ -18,14 +18,21 @@ import json
 import re
 from datetime import datetime
 
+import lxml.etree as etree
+
 from ..config import load_toml
 from ..document import Document
 from .classes import tokens
+from .tree import text_of
 
 SPACES = re.compile(r"\s+")
 LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 ISO_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?")
 MAX_JSON_LD = 200_000
+# Cheap pre-selection in C; the token test in Python decides.
+CRUMB_CANDIDATES = etree.XPath("//*[contains(translate(@class, 'CRUMB', 'crumb'), 'crumb') or "
+                               "contains(translate(@id, 'CRUMB', 'crumb'), 'crumb') or @aria-label]")
+BYLINE = etree.XPath("//*[@rel='author' or @itemprop='author']")
 CRUMB_SEPARATORS = re.compile(r"\s+(?:/|>|»|›|\||::)\s+|\s*[＞»›]\s*")
 
 
@@ -149,11 +156,9 @@ def _ld_name(ld: list[dict], key: str) -> str:
 
 
 def _byline(root, rules: dict) -> str:
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in BYLINE(root):
         if el.get("rel") == "author" or (el.get("itemprop") == "author" and el.tag != "meta"):
-            text = _clean(el.text_content())
+            text = _clean(text_of(el))
             if 0 < len(text) <= rules["max_author_chars"]:
                 return text
     return ""
@@ -219,13 +224,13 @@ def _breadcrumb(root, ld: list[dict], rules: dict) -> str:
             if path:
                 return path
     hints = set(rules["breadcrumb_tokens"])
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style", "html", "body"):
+    for el in CRUMB_CANDIDATES(root):
+        if el.tag in ("script", "style", "html", "body"):
             continue
         if tokens(el) & hints or (el.get("aria-label") or "").strip().lower() in hints:
-            parts = [_clean(a.text_content()) for a in el.iter("a")]
+            parts = [_clean(text_of(a)) for a in el.iter("a")]
             if len(parts) < 2:  # a plain-text trail: "Home / Banking / Title"
-                parts = CRUMB_SEPARATORS.split(_clean(el.text_content()))
+                parts = CRUMB_SEPARATORS.split(_clean(text_of(el)))
             path = _crumb_path([t for t in parts if t], root, rules)
             if path:
                 return path
@@ -237,7 +242,7 @@ def _crumb_path(parts: list[str], root, rules: dict) -> str:
     parts = [_clean(p) for p in parts if _clean(p)]
     if parts and parts[0].lower() in home:
         parts = parts[1:]
-    heading = next((_clean(h.text_content()) for h in root.iter("h1")), "")
+    heading = next((_clean(text_of(h)) for h in root.iter("h1")), "")
     if parts and heading and parts[-1].lower() == heading.lower():
         parts = parts[:-1]
     parts = [p for p in parts if len(p) <= rules["max_crumb_chars"]]

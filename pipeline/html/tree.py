@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 
 import lxml.etree as etree
-import lxml.html
 
 from ..config import settings
 from ..document import Block, Rejected
@@ -51,12 +50,18 @@ def parse(text: str):
     """The lxml root of ``text``; never raises for any string."""
     text = XML_DECLARATION.sub("", text, count=1)
     data = text.encode("utf-8", "replace")
-    parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True, remove_blank_text=False)
+    # Plain etree elements: lxml.html's element classes cost a Python lookup
+    # for every element touched.
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(data, parser=parser)
-    except (etree.ParserError, ValueError):  # nothing but comments or blanks
-        root = None
-    return root
+        return etree.fromstring(data, parser) if data.strip() else None
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # nothing but comments or blanks
+        return None
+
+
+def text_of(el) -> str:
+    """All text inside ``el``, comments excluded."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def split_lines(text: str) -> list[str]:
@@ -105,6 +110,9 @@ class _Collector:
             self.link_chars += len(text.strip())
 
     def flush(self) -> None:
+        if not self.parts:  # most flushes: a block element closing right after another
+            self.ruby_removed = 0
+            return
         text = "".join(self.parts)
         link_chars = self.link_chars
         self.parts = []
@@ -204,14 +212,14 @@ def walk(text: str) -> tuple[list[Block], str, object]:
         if node.tail:
             stack.append((node.tail, None))
         if name in DROPPED_TAGS:
-            out.dropped(node.text_content(), name, "markup:" + DROPPED_TAGS[name], node)
+            out.dropped(text_of(node), name, "markup:" + DROPPED_TAGS[name], node)
         elif name in RUBY_READINGS:
             out.ruby_removed += 1
         elif name == "br":
             out.flush()
         elif name in BLOCK_TAGS and not line_mode and name not in implied:
             if name == "title" and not title:
-                title = HTML_SPACES.sub(" ", node.text_content()).strip()
+                title = HTML_SPACES.sub(" ", text_of(node)).strip()
             out.flush()
             stack.append((CLOSE, "block", (out.tag, out.node)))
             context.append(name)
