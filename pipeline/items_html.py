@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .html.tree import text_of
 from .item_lines import COLONS, SENTENCE_STOPS, Marker, parse_marker, rules, short
 
 LIST_TAGS = frozenset(("ol", "ul", "menu"))
@@ -103,7 +104,7 @@ def bold_lead(node) -> str:
     before = SPACES.sub(" ", node.text or "").strip()
     if len(before) > MAX_TEXT_BEFORE_LEAD:
         return ""
-    lead = SPACES.sub(" ", first.text_content()).strip()
+    lead = SPACES.sub(" ", text_of(first)).strip()
     if not lead:
         return ""
     return f"{before} {lead}" if before else lead
