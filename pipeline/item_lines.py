@@ -138,6 +138,8 @@ def is_heading_line(text: str) -> bool:
     stripped = text.rstrip(COLONS).strip()
     if not stripped or stripped[-1] in SENTENCE_END:
         return False
+    if len(stripped) > max(lim["heading_max_chars"], lim["cjk_heading_max_chars"]):
+        return False
     if is_cjk(stripped):
         return len(stripped) <= lim["cjk_heading_max_chars"]
     return len(stripped) <= lim["heading_max_chars"] and len(stripped.split()) <= lim["heading_max_words"]
@@ -162,7 +164,10 @@ def split_label(text: str) -> tuple[str, str]:
 def short(text: str, limit: str) -> bool:
     """At most ``limits.<limit>`` characters (``cjk_<limit>`` for CJK text)."""
     lim = rules()["limits"]
-    return len(text) <= lim[("cjk_" + limit) if is_cjk(text) else limit]
+    n, latin, cjk = len(text), lim[limit], lim["cjk_" + limit]
+    if n <= min(latin, cjk) or n > max(latin, cjk):  # the same answer either way: no need to count letters
+        return n <= latin
+    return n <= (cjk if is_cjk(text) else latin)
 
 
 def is_question(text: str) -> bool:

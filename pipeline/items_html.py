@@ -41,16 +41,29 @@ def _tag(node) -> str:
     return node.tag.lower() if node is not None and isinstance(node.tag, str) else ""
 
 
-def _list_item(node):
-    """The ``<li>`` of a list that holds ``node`` (itself included), if any."""
+def _list_item(node, memo: dict):
+    """The ``<li>`` of a list that holds ``node`` (itself included), if any.
+
+    ``memo`` maps elements already seen to their answer, so a page's blocks
+    are resolved in time linear in the size of the tree.
+    """
+    path = []
+    found = None
     while node is not None:
+        if node in memo:
+            found = memo[node]
+            break
+        path.append(node)
         tag = _tag(node)
         if tag == "li":
-            return node if _tag(node.getparent()) in LIST_TAGS else None
+            found = node if _tag(node.getparent()) in LIST_TAGS else None
+            break
         if tag in LIST_TAGS or tag in ("body", "html"):
-            return None
+            break
         node = node.getparent()
-    return None
+    for element in path:
+        memo[element] = found
+    return found
 
 
 def _inside(node, ancestor) -> bool:
@@ -72,8 +85,9 @@ def list_items(nodes: list) -> tuple[dict[int, ListItem], set[int]]:
     inner: set[int] = set()
     opened: set = set()      # <li> elements met so far (elements kept alive here)
     counts: dict = {}        # list element -> items met so far
+    memo: dict = {}
     for i, node in enumerate(nodes):
-        li = _list_item(node)
+        li = _list_item(node, memo)
         if li is None:
             continue
         if li in opened:
