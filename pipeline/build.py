@@ -106,7 +106,7 @@ class _Tally:
         self.items += len(result["items"])
         self.flags.update(f.split(":", 1)[0] for f in article["quality_flags"])
         self.edits.update({e["kind"]: e["count"] for e in article["edits"]})
-        self.rules.update(r["rule"] for r in result["removed"])
+        self.rules.update(result["removed_rules"])
 
 
 def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
@@ -157,12 +157,10 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
                 summary.articles += 1
                 summary.stage_seconds.update(result.get("timings", {}))
                 writers.write("articles.jsonl", result["article"])
-                for row in result["removed"]:
-                    writers.write("removed.jsonl", row)
+                writers.write_lines("removed.jsonl", result["removed_jsonl"])
                 for row in result["items"]:
                     writers.write("items.jsonl", row)
-                for row in result["blocks"]:
-                    writers.write("blocks.jsonl", row)
+                writers.write_lines("blocks.jsonl", result["blocks_jsonl"])
             else:
                 summary.rejected += 1
                 writers.write("rejected.jsonl", {
@@ -187,14 +185,14 @@ def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None):
     for number, (path, entry) in enumerate(zip(paths, inputs), 1):
         counts = Counter()
         for record in read_records(path, entry["path"]):
-            job = {"source": record.source, "url": record.url, "fetched_at": record.fetched_at,
-                   "sha256": record.sha256, "file": number - 1, "entry": entry, "counts": counts}
+            sha256 = record.sha256
+            job = {"source": record.source, "sha256": sha256, "file": number - 1, "entry": entry, "counts": counts}
             counts["records"] += 1
             if record.rejected:
                 job["result"] = rejection(record.rejected.reason, record.rejected.detail)
                 job["transient"] = True  # depends on the file system: never cached
             else:
-                job["key"] = _cache_key(record) if cache else None
+                job["key"] = _cache_key(record, sha256) if cache else None
                 cached = _cached(cache, job["key"])
                 if cached is not None:
                     job["result"], job["cached"] = cached, True
@@ -206,9 +204,7 @@ def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None):
 
 
 def _finish(job: dict, result: dict, cache: Path | None) -> None:
-    """Cache a fresh result, point a cached one at this record, and note the file's status."""
-    if result["status"] == "ok":
-        _retarget(result, job)
+    """Cache a fresh result and note the file's status."""
     fresh = not job.get("cached") and not job.get("transient") and result.get("reason") not in TRANSIENT
     if cache and fresh and job.get("key"):
         entry = cache / f"{job['key']}.json"
@@ -222,10 +218,13 @@ def _finish(job: dict, result: dict, cache: Path | None) -> None:
     entry["status"] = statuses[0] if len(statuses) == 1 else "mixed"
 
 
-def _cache_key(record) -> str:
-    if not record.charset:
-        return record.sha256
-    return hashlib.sha256(record.raw + b"\0charset=" + record.charset.encode()).hexdigest()
+def _cache_key(record, sha256: str) -> str:
+    """The page's bytes and everything its rows say about it (source, URL, date, charset):
+    a cached result is written as it is, never edited."""
+    h = hashlib.sha256(sha256.encode())
+    for part in (record.source, record.url, record.fetched_at, record.charset):
+        h.update(b"\0" + part.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _cached(cache: Path | None, key: str | None) -> dict | None:
@@ -236,14 +235,6 @@ def _cached(cache: Path | None, key: str | None) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, or damaged: recomputed
         return None
-
-
-def _retarget(result: dict, job: dict) -> None:
-    """A cached result may come from identical bytes under another name or URL."""
-    article = result["article"]
-    article["source"], article["url"], article["fetched_at"] = job["source"], job["url"], job["fetched_at"]
-    for row in result["removed"]:
-        row["source"] = job["source"]
 
 
 def _input_entry(path: Path, raw_dir: Path) -> dict:

@@ -13,6 +13,7 @@ naming the stage, and the build goes on.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -47,14 +48,22 @@ def run_page(task: dict) -> dict:
         return rejection("html_too_deep", "nesting exhausted the parser")
     except Exception as exc:  # recorded, never silent: the build goes on
         return rejection("internal_error", f"{type(exc).__name__}: {exc}")
+    removed = removed_rows(doc)
     return {
         "status": "ok",
         "article": article_row(doc),
-        "removed": removed_rows(doc),
+        "removed_jsonl": _jsonl(removed),
+        "removed_rules": [row["rule"] for row in removed],
         "items": item_rows(doc),
-        "blocks": [{"doc_id": doc.id, **row} for row in block_rows(doc)],
+        # The audit trail, already as JSON Lines: most of a page's output, serialised
+        # here (in the worker) once, then cached and written as it is.
+        "blocks_jsonl": _jsonl({"doc_id": doc.id, **row} for row in block_rows(doc)),
         "timings": doc.timings,
     }
+
+
+def _jsonl(rows) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def rejection(reason: str, detail: str) -> dict:

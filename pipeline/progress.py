@@ -14,11 +14,11 @@ LOG_EVERY_SECONDS = 30.0
 
 
 class Progress:
-    def __init__(self, enabled: bool, files: int, every: float = LOG_EVERY_SECONDS, stream=None):
+    def __init__(self, enabled: bool, files: int, every: float | None = None, stream=None):
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.files = files
-        self.every = every
+        self.every = LOG_EVERY_SECONDS if every is None else every
         self.bar = None
         self.start = self.last = time.monotonic()
         self.pages = self.rejected = self.files_done = 0

@@ -76,6 +76,12 @@ class Writers:
         if parquet in self.parquet:
             self.parquet[parquet].add(row)
 
+    def write_lines(self, name: str, lines: str) -> None:
+        """Append rows already serialised as JSON Lines (JSON Lines files only)."""
+        stream = self.jsonl.get(name)
+        if stream is not None:
+            stream.write(lines)
+
     def commit(self, manifest: dict) -> None:
         self._close()
         manifest = {**manifest, "outputs": list(self.names)}

@@ -126,3 +126,13 @@ def test_a_dask_local_cluster_gives_the_same_bytes(corpus, tmp_path):
         summary = build(corpus, tmp_path / "dask", dask=cluster.scheduler_address)
     assert summary.articles == len(SEEDS) + 12
     assert snapshot(tmp_path / "dask") == snapshot(local)
+
+
+def test_off_a_terminal_progress_is_a_log_line(corpus, tmp_path, capsys, monkeypatch):
+    import pipeline.progress as progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY_SECONDS", 0.0)
+    build(corpus, tmp_path / "out", progress=True)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("pipeline build:")]
+    assert lines, "a log line on stderr when stderr is not a terminal"
+    assert "pages done" in lines[-1] and "rejected" in lines[-1] and "pages/s" in lines[-1] and "ETA" in lines[-1]
