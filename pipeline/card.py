@@ -62,6 +62,15 @@ ITEM_FIELDS = {
     "heading": "the item's short label, if any",
     "text": "the item's text",
 }
+# What the audit files of a build hold, by its `--audit` choice.
+AUDIT_LINES = {
+    "full": "every dropped block is listed with its rule in `removed.jsonl`, and every block with its "
+            "labels and edits in `blocks.jsonl`.",
+    "removed": "every dropped block is listed with its rule in `removed.jsonl` (built with `--audit removed`, "
+               "so the per-block trail `blocks.jsonl` was not written).",
+    "none": "removals are counted per rule in `manifest.json` (built with `--audit none`, so the audit files "
+            "`removed.jsonl` and `blocks.jsonl` were not written).",
+}
 # Strings written unquoted in the YAML header; anything else is quoted.
 PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 YAML_WORDS = frozenset(("true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf"))
@@ -105,8 +114,8 @@ def card_text(manifest: dict) -> str:
                "Articles cleaned from scraped content-farm pages (English, Spanish, Chinese) by "
                "`content-farm-pipeline`: decoded, repaired, stripped of markup, spam and page furniture, "
                "Chinese normalised to one script, advice items extracted. Nothing is deleted silently: "
-               "every dropped block is listed with its rule in `removed.jsonl`, every block with its "
-               "labels and edits in `blocks.jsonl` (when the build keeps the full audit).\n\n"
+               + AUDIT_LINES.get(manifest.get("output_options", {}).get("audit", "full"), AUDIT_LINES["full"])
+               + "\n\n"
                "```python\nimport datasets\n"
                "articles = datasets.load_dataset(\"path/to/this/directory\", \"articles\", split=\"train\")\n"
                "items = datasets.load_dataset(\"path/to/this/directory\", \"items\", split=\"train\")\n```\n\n")

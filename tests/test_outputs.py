@@ -112,3 +112,11 @@ def test_an_unknown_audit_is_refused_before_anything_is_written(tmp_path):
         build(RAW, tmp_path / "out", audit="some")
     assert not (tmp_path / "out").exists()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("audit, says", [("full", "`blocks.jsonl`"), ("removed", "--audit removed"),
+                                         ("none", "--audit none")])
+def test_the_card_says_which_audit_files_exist(audit, says, tmp_path, cache):
+    build(RAW, tmp_path / "out", cache_dir=cache, audit=audit)
+    description = (tmp_path / "out" / "README.md").read_text(encoding="utf-8").split("## Dataset structure")[0]
+    assert says in description.split("## Dataset description")[1]
