@@ -90,6 +90,7 @@ class Body:
     links: list[float] = field(default_factory=list)   # share of link text
     leads: list[str] = field(default_factory=list)     # bold lead-in words
     item_end: dict[int, int] = field(default_factory=dict)  # <li> start -> end
+    nodes: list = field(default_factory=list)  # the blocks' elements (None in text dumps)
 
     def in_html_item(self, i: int) -> bool:
         """Block ``i`` is part of an ``<li>`` (its first line or a later one)."""
@@ -139,7 +140,7 @@ def read_body(texts: list[str], blocks: list[Block] | None = None) -> Body:
     links = [link_share(t, b.link_chars) for t, b in zip(texts, blocks)] if blocks else [0.0] * n
     leads = [bold_lead(node) for node in nodes]
     item_end = {i: item.end for i, item in items.items()}
-    return Body(texts, markers, cue, cue_rest, colon_heading, tags, links, leads, item_end)
+    return Body(texts, markers, cue, cue_rest, colon_heading, tags, links, leads, item_end, nodes)
 
 
 # --- pass 2: runs ----------------------------------------------------------
@@ -375,12 +376,11 @@ def extract_items(doc: Document) -> Document:
         items = []
         for k, start in enumerate(run.starts):
             heading, text, _ = own_parts(body, start, run.headed)
-            extra = [texts[j] for j in range(start + 1, run.ends[k])]
             items.append({
                 "position": run.numbers[k],
                 "marker": body.markers[start].marker if body.markers[start] else "",
                 "heading": heading,
-                "text": "\n\n".join(p for p in [text] + extra if p),
+                "text": item_text(body, start, run.ends[k], text),
             })
         entry = {
             "kind": list_kind(body, run, intro, lang_cues),
@@ -404,6 +404,19 @@ def extract_items(doc: Document) -> Document:
         "lists": lists,
     }
     return doc
+
+
+def item_text(body: Body, start: int, end: int, own: str) -> str:
+    """The item's own text and the blocks after it, a paragraph each.
+
+    Lines of one element split at ``<br>`` stay lines of one paragraph.
+    """
+    text = own
+    for j in range(start + 1, end):
+        same = body.nodes and body.nodes[j] is not None and body.nodes[j] is body.nodes[j - 1]
+        sep = "\n" if same else "\n\n"
+        text = f"{text}{sep}{body.texts[j]}" if text else body.texts[j]
+    return text
 
 
 def _covered(runs: list[Run]) -> set[int]:

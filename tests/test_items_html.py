@@ -239,3 +239,10 @@ def test_pre_keeps_its_line_breaks_through_the_pipeline():
 @pytest.mark.xfail(strict=True, reason="repair.normalise_spaces collapses runs of spaces, indentation included")
 def test_pre_keeps_its_indentation_through_the_pipeline():
     assert [b.text for b in _doc(PRE_PAGE).blocks if b.tag == "pre"] == [CODE]
+
+
+def test_br_lines_stay_lines_of_an_item():
+    lists = _lists("<h1>Claims</h1><p>A few tips:</p><ul><li><b>Keep copies:</b> of everything.<br>Scans are fine."
+                   "<p>Keep them for four years.</p></li><li><b>Ask twice:</b> if nobody answers.</li></ul>")
+    assert _items(lists[0]) == [("Keep copies", "of everything.\nScans are fine.\n\nKeep them for four years."),
+                                ("Ask twice", "if nobody answers.")]
