@@ -118,6 +118,7 @@ def _read_head(doc: Document, rules: dict) -> None:
             doc.meta.setdefault("published_at", when)
             break
     _drop_copyright(doc, rules)
+    _drop_credits(doc, rules)
 
 
 def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
@@ -296,6 +297,19 @@ def match_date(text: str, anchored: bool = False) -> tuple[str, str] | None:
         except ValueError:
             continue
     return None
+
+
+def _drop_credits(doc: Document, rules: dict) -> None:
+    """``责任编辑：王芳``: a label from the rules, then a colon or a bracket, on a short line."""
+    cfg = rules["credit"]
+    for block in doc.kept_blocks:
+        if len(block.text) > cfg["max_chars"]:
+            continue
+        key = BULLET.sub("", fold(block.text)).lstrip("(（【[ ")
+        for prefix in cfg["prefixes"]:
+            if key.startswith(prefix) and key[len(prefix):].lstrip(" \u3000")[:1] in (":", "：", "|", "丨"):
+                block.drop_as("boilerplate:credit")
+                break
 
 
 def _drop_copyright(doc: Document, rules: dict) -> None:
