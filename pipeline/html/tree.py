@@ -38,6 +38,8 @@ RUBY_READINGS = frozenset(("rt", "rp"))
 # be mojibake or meaningful, and the repair stage must see them as decoded.
 HTML_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 LINE_SPACES = re.compile(r"[ \t\f\v]+")
+# A block needs one character a reader sees: zero-width spaces alone are not text.
+VISIBLE = re.compile(r"[^\s\u200b-\u200f\u2060\ufeff]")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 EXPLICIT_ROOT = re.compile(r"<(?:html|body)[\s>/]", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
@@ -73,7 +75,7 @@ def split_lines(text: str) -> list[str]:
     out = []
     for line in LINE_BREAK.split(text):
         line = LINE_SPACES.sub(" ", line).strip(" ")
-        if line.strip():
+        if VISIBLE.search(line):
             out.append(line)
     return out
 
@@ -126,7 +128,7 @@ class _Collector:
             pieces = split_lines(text)
         else:
             text = HTML_SPACES.sub(" ", text).strip(" ")
-            pieces = [text] if text.strip() else []
+            pieces = [text] if VISIBLE.search(text) else []
         for i, piece in enumerate(pieces):
             block = Block(piece, tag=self.tag)
             block.node = self.node
