@@ -115,14 +115,14 @@ def test_link_list_is_not_a_list():
     first, and the items stage must not need them to.
     """
     doc = markup(Document(raw=b"", source="<test>", text=(
-        "<h1>Trains</h1><p>Read next:</p><ul>"
+        "<h1>Trains</h1><p>Useful sources:</p><ul>"
         "<li><a href='/a'>The rail passenger council and its yearly survey</a></li>"
         "<li><a href='/b'>A timetable archive kept by volunteers</a></li>"
         "<li><a href='/c'>The ombudsman's list of decided cases</a></li></ul>")))
     assert extract_items(doc).structure["lists"] == []
     # the same items as plain text are a list
     doc = markup(Document(raw=b"", source="<test>", text=(
-        "<h1>Trains</h1><p>Read next:</p><ul>"
+        "<h1>Trains</h1><p>Useful sources:</p><ul>"
         "<li>The rail passenger council and its yearly survey</li>"
         "<li>A timetable archive kept by volunteers</li>"
         "<li>The ombudsman's list of decided cases</li></ul>")))
