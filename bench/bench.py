@@ -1,30 +1,37 @@
-"""Benchmark the whole pipeline on one core against naive baselines.
+"""Benchmark the pipeline: one core against naive baselines, then every core.
 
 ``make bench`` runs this script. It
 
-1. generates a corpus (``--pages``, default 2,000) in a temporary directory
-   by varying the pages in ``raw/``: re-encoded as GBK, Big5 or cp1252,
-   garbled (UTF-8 or GBK/Big5 bytes read as cp1252 and saved as UTF-8),
-   wrapped in HTML with navigation, header, footer, scripts and styles,
-   neighbouring paragraphs swapped, the article repeated or the page cut.
-   Every page is derived from the seed and its index alone, and written
-   straight to disk;
-2. measures baselines over the same pages, in the same run, on the same
-   core: ``ftfy.fix_text``, ``langdetect.detect_langs`` and a bs4 parse,
-   each alone on the decoded page;
-3. runs ``pipeline.build.build`` (no cache, so every page is processed and
-   written) in a child process for the full corpus and for a quarter of
-   it, reading the stage timings every document carries
-   (``doc.timings``) and the peak resident memory of each run;
-4. prints documents/s, MB/s (10^6 bytes of raw input), per-stage time
-   shares, peak memory at both sizes, and the targets from the issues as
-   PASS/FAIL lines. Throughput and ratios use CPU time (process_time),
-   which a busy machine disturbs far less than wall time (also shown).
-   It always exits 0 when the measurements ran: a benchmark is a report,
-   not a gate that fails on a busy machine.
+1. generates a corpus (``--pages``, default 2,000, and ``--scale-pages``,
+   default 8,000, of which the first are the small corpus) in a temporary
+   directory by varying the pages in ``raw/``: re-encoded as GBK, Big5 or
+   cp1252, garbled (UTF-8 or GBK/Big5 bytes read as cp1252 and saved as
+   UTF-8), wrapped in HTML with navigation, header, footer, scripts and
+   styles, neighbouring paragraphs swapped, the article repeated or the
+   page cut. Every page is derived from the seed and its index alone, and
+   written straight to disk;
+2. on one core, in a child process, measures the baselines
+   (``ftfy.fix_text``, ``langdetect.detect_langs``, a bs4 parse, each alone
+   on the decoded page) and ``pipeline.build.build`` (no cache, writing
+   included) **interleaved**: the corpus is cut into ``--batches`` parts and
+   each part runs both, in alternating order, so load from other processes
+   falls on both alike; stage timings come from the build's summary;
+3. on every core, each in a child process: a build with ``--workers 1``,
+   ``--workers 2`` and on a two-worker ``distributed.LocalCluster`` of the
+   same corpus (wall time: what workers are for), then on the large corpus
+   a full build with the cache, an up-to-date rebuild and a rebuild with
+   1 % of the pages changed; peak memory of the build process and of its
+   largest worker at both corpus sizes;
+4. prints documents/s, MB/s (10^6 bytes of raw input), ratios, per-stage
+   time shares, memory, and the targets from the issues as PASS/FAIL lines,
+   with the load average, since on a shared machine every figure is noisy.
+   One-core throughput and ratios use CPU time (process_time), which a busy
+   machine disturbs far less than wall time (also shown). It always exits 0
+   when the measurements ran: a benchmark is a report, not a gate.
 
 ``--set section.key=value`` overrides a ``config.toml`` setting in the
-pipeline runs only, to see what a setting costs (a what-if, never saved).
+one-core pipeline runs only, to see what a setting costs (a what-if, never
+saved).
 
 Pages are streamed from disk one at a time by the baselines and by the
 pipeline alike; the corpus is never held in memory.
@@ -330,14 +337,36 @@ def apply_overrides(pairs: list[str]) -> None:
         settings()[section][name] = parsed
 
 
-def measure_build(corpus: Path, out: Path, raw_dir: Path, overrides: list[str]) -> dict:
-    """Run in a child process: one full build, stage timings, memory."""
+def split_corpus(corpus: Path, out_dir: Path, batches: int) -> list[Path]:
+    """The corpus in ``batches`` consecutive parts, hard-linked into directories of their own."""
+    paths = sorted(corpus.iterdir())
+    size = max(1, -(-len(paths) // batches))
+    parts = []
+    for i in range(0, len(paths), size):
+        part = out_dir / f"batch-{i // size:03d}"
+        part.mkdir(parents=True, exist_ok=True)
+        for path in paths[i:i + size]:
+            try:
+                os.link(path, part / path.name)
+            except OSError:
+                shutil.copyfile(path, part / path.name)
+        parts.append(part)
+    return parts
+
+
+def measure_build(corpus: Path, work: Path, raw_dir: Path, overrides: list[str], batches: int) -> dict:
+    """Run in a child process on one core: baselines and the pipeline, interleaved.
+
+    The corpus is cut into ``batches`` parts; on each part the baselines and
+    a real build (no cache, writing included) run one after the other, in
+    alternating order (ABBA), so load from other processes on a shared
+    machine falls on both alike rather than on whichever ran second.
+    """
     import pipeline.build as pb
     from pipeline.document import Rejected
     from pipeline.stages import STAGES, process
 
     apply_overrides(overrides)
-
     for path in sorted(raw_dir.iterdir()):  # warm up: imports, profiles, regexes
         try:
             process(path.read_bytes(), path.name)
@@ -346,33 +375,92 @@ def measure_build(corpus: Path, out: Path, raw_dir: Path, overrides: list[str]) 
     gc.collect()
     idle = rss_mb()
 
+    base = {"docs": 0, "bytes": 0, "wall": Counter(), "cpu": Counter()}
+    full = {"docs": 0, "articles": 0, "rejected": 0, "bytes": 0, "wall": 0.0, "cpu": 0.0}
     stage_seconds: Counter = Counter()
-    timed_docs = 0
-    inner = getattr(pb, "process", None)
-    if inner is not None:
-        def counting_process(raw, source):
-            nonlocal timed_docs
-            doc = inner(raw, source)
-            stage_seconds.update(doc.timings)
-            timed_docs += 1
-            return doc
-        pb.process = counting_process
+    parts = split_corpus(corpus, work / "batches", batches)
+    for i, part in enumerate(parts):
+        for step in (("baselines", "pipeline") if i % 2 == 0 else ("pipeline", "baselines")):
+            if step == "baselines":
+                b = measure_baselines(part)
+                base["docs"] += b["docs"]
+                base["bytes"] += b["bytes"]
+                base["wall"].update(b["wall"])
+                base["cpu"].update(b["cpu"])
+                continue
+            c0, w0 = time.process_time(), time.perf_counter()
+            summary = pb.build(part, work / "out" / part.name, cache_dir=None, force=True)
+            full["wall"] += time.perf_counter() - w0
+            full["cpu"] += time.process_time() - c0
+            full["docs"] += summary.documents
+            full["articles"] += summary.articles
+            full["rejected"] += summary.rejected
+            full["bytes"] += sum(p.stat().st_size for p in part.iterdir())
+            stage_seconds.update(summary.stage_seconds)
+    full.update({"stages": [name for name, _ in STAGES], "stage_seconds": dict(stage_seconds),
+                 "timed_docs": full["articles"], "idle_rss_mb": idle, "peak_rss_mb": peak_rss_mb(),
+                 "batches": len(parts)})
+    base["wall"], base["cpu"] = dict(base["wall"]), dict(base["cpu"])
+    return {"base": base, "full": full, "where": pin_one_core()}
 
-    c0, w0 = time.process_time(), time.perf_counter()
-    summary = pb.build(corpus, out, cache_dir=None, force=True)
-    wall = time.perf_counter() - w0
-    cpu = time.process_time() - c0
-    nbytes = sum(p.stat().st_size for p in corpus.iterdir())
-    return {
-        "docs": summary.documents, "articles": summary.articles, "rejected": summary.rejected,
-        "bytes": nbytes, "wall": wall, "cpu": cpu,
-        "stages": [name for name, _ in STAGES], "stage_seconds": dict(stage_seconds),
-        "timed_docs": timed_docs, "idle_rss_mb": idle, "peak_rss_mb": peak_rss_mb(),
-    }
+
+def measure_scale(mode: str, corpus: Path, work: Path) -> dict:
+    """Run in a child process on every core: one build (or three for ``incremental``)."""
+    from pipeline.build import build
+
+    def timed(**kwargs) -> dict:
+        c0, w0 = time.process_time(), time.perf_counter()
+        summary = build(corpus, work / f"out-{mode}", **kwargs)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0,
+                "docs": summary.documents, "articles": summary.articles, "up_to_date": summary.up_to_date,
+                "cached": summary.cached, "children_cpu": children.ru_utime + children.ru_stime}
+
+    def warm_up(**kwargs) -> None:
+        """Imports and language profiles loaded before timing, as in a long build."""
+        build(ROOT / "raw", work / f"warm-{mode}", cache_dir=None, force=True, **kwargs)
+
+    result: dict = {"mode": mode}
+    if mode in ("workers-1", "workers-2"):
+        warm_up(workers=0)  # in this process: forked workers start warm
+        result.update(timed(cache_dir=None, force=True, workers=int(mode[-1])))
+    elif mode == "dask":
+        from distributed import LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None, worker_dashboard_address=None) as cluster:
+            warm_up(dask=cluster.scheduler_address)
+            result.update(timed(cache_dir=None, force=True, dask=cluster.scheduler_address))
+    elif mode == "incremental":
+        warm_up(workers=0)
+        cache = work / "cache"
+        result["full"] = timed(cache_dir=cache, force=True, workers=2)
+        result["up_to_date"] = timed(cache_dir=cache, workers=2)
+        pages = sorted(corpus.iterdir())
+        for path in pages[::100]:  # 1 %: one more sentence, written anew (breaks hard links)
+            data = path.read_bytes() + b"\nOne more sentence, changed for the rebuild benchmark.\n"
+            tmp = path.with_name(path.name + ".new")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        result["changed_pages"] = len(pages[::100])
+        result["one_percent"] = timed(cache_dir=cache, workers=2)
+    result["peak_self_mb"] = peak_rss_mb()
+    result["peak_worker_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
 
 
-def run_child(corpus: Path, out: Path, raw_dir: Path, overrides: list[str]) -> dict:
-    cmd = [sys.executable, __file__, "--measure-build", str(corpus), "--out", str(out), "--raw", str(raw_dir)]
+def run_scale(mode: str, corpus: Path, work: Path) -> dict:
+    cmd = [sys.executable, __file__, "--measure-scale", mode, "--corpus", str(corpus), "--out", str(work)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-3000:])
+        raise SystemExit(f"bench: the {mode} build failed on {corpus} (status {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_child(corpus: Path, out: Path, raw_dir: Path, overrides: list[str], batches: int) -> dict:
+    cmd = [sys.executable, __file__, "--measure-build", str(corpus), "--out", str(out), "--raw", str(raw_dir),
+           f"--batches={batches}"]
     cmd += [f"--set={pair}" for pair in overrides]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
@@ -381,24 +469,25 @@ def run_child(corpus: Path, out: Path, raw_dir: Path, overrides: list[str]) -> d
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def check_output(out: Path, seed_langs: list[str]) -> dict:
-    """Light sanity checks on what the build wrote, read line by line."""
+def check_output(outs: list[Path], seed_langs: list[str]) -> dict:
+    """Light sanity checks on what the builds wrote, read line by line."""
     from ftfy.badness import is_bad
 
     agree = total = bad = 0
     rejected: Counter = Counter()
-    with open(out / "articles.jsonl", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            s = int(Path(row["source"]).name.split("_")[1][1:])
-            total += 1
-            agree += row["lang"] == seed_langs[s]
-            bad += is_bad(row["text"])
-    rej = out / "rejected.jsonl"
-    if rej.exists():
-        with open(rej, encoding="utf-8") as f:
+    for out in outs:
+        with open(out / "articles.jsonl", encoding="utf-8") as f:
             for line in f:
-                rejected[json.loads(line)["reason"]] += 1
+                row = json.loads(line)
+                s = int(Path(row["source"]).name.split("_")[1][1:])
+                total += 1
+                agree += row["lang"] == seed_langs[s]
+                bad += is_bad(row["text"])
+        rej = out / "rejected.jsonl"
+        if rej.exists():
+            with open(rej, encoding="utf-8") as f:
+                for line in f:
+                    rejected[json.loads(line)["reason"]] += 1
     return {"articles": total, "lang_agree": agree, "mojibake_left": bad, "rejected": dict(rejected)}
 
 
@@ -414,13 +503,15 @@ def rate(docs: int, nbytes: int, seconds: float) -> tuple[float, float]:
 ISSUE3_STAGES = ("spam", "boilerplate")  # "must not more than halve the pipeline's throughput"
 
 
-def report(args, info, gen_seconds, base, full, small, checks, where) -> None:
+def report(args, info, gen_seconds, base, full, scale, checks, where) -> None:
     """Print the figures. Throughput is computed on CPU time (process_time):
     on a shared machine wall time also counts the time other processes held
     the core, CPU time much less so. Wall time is shown beside it."""
     w = print
     w(f"bench: {info['pages']} pages, {info['bytes'] / MB:.1f} MB generated in {gen_seconds:.1f}s "
-      f"(seed {args.seed}); one core ({where}); pipeline = pipeline.build.build, no cache, writing included")
+      f"(seed {args.seed}); one core ({where}); pipeline = pipeline.build.build, no cache, writing included; "
+      f"baselines and pipeline interleaved in {full['batches']} batches (ABBA)")
+    w(f"  load average at start {LOAD_AT_START}, now {_load()}: on a shared machine every figure is noisy")
     if args.set:
         w("  WHAT-IF run, config.toml overridden in the pipeline run: " + ", ".join(args.set))
     w("  variants: " + ", ".join(f"{k} {v}" for k, v in info["variants"].items()))
@@ -472,26 +563,63 @@ def report(args, info, gen_seconds, base, full, small, checks, where) -> None:
         w(f"  TARGET (issue 3): no stage named {' or '.join(ISSUE3_STAGES)} in STAGES yet")
     w("")
 
-    grow = full["peak_rss_mb"] - small["peak_rss_mb"]
-    flat = grow <= max(10.0, 0.1 * small["peak_rss_mb"])
-    w("memory: peak resident set of the build process ('idle' = after imports and a warm-up page each)")
-    for r in (small, full):
-        w(f"  {r['docs']:>6} pages: peak {r['peak_rss_mb']:7.1f} MB, idle {r['idle_rss_mb']:7.1f} MB, "
-          f"peak - idle {r['peak_rss_mb'] - r['idle_rss_mb']:6.1f} MB  "
-          f"({rate(r['docs'], r['bytes'], r['cpu'])[0]:.1f} docs/s)")
-    w(f"  TARGET (issue 2) memory flat as the corpus grows, {small['docs']} -> {full['docs']} pages: "
-      f"peak {grow:+.1f} MB: {'PASS' if flat else 'FAIL'}")
-    w("")
+    if scale:
+        report_scale(scale)
     w(f"output check: {checks['articles']} articles, rejected: {checks['rejected'] or 'none'}; "
       f"language = the seed's in {checks['lang_agree']}/{checks['articles']}; "
       f"ftfy.badness still sees mojibake in {checks['mojibake_left']}")
 
 
+def report_scale(scale: dict) -> None:
+    """Workers, the Dask cluster, incremental rebuilds and memory, on the large corpus (wall time)."""
+    w = print
+    one, two, dask, incr = (scale[k] for k in ("workers-1", "workers-2", "dask", "incremental"))
+    small, large = two, {**incr["full"], "peak_self_mb": incr["peak_self_mb"], "peak_worker_mb": incr["peak_worker_mb"]}
+    w(f"all cores: {one['docs']} pages, wall time (the point of workers), no cache, writing included; "
+      "workers warmed up first (a build of the seed pages)")
+    base_rate = one["docs"] / max(one["wall"], 1e-9)
+    for label, r in (("--workers 1", one), ("--workers 2", two), ("--dask LocalCluster(2 workers x 1 thread)", dask)):
+        rate_ = r["docs"] / max(r["wall"], 1e-9)
+        w(f"  {label:<44}{rate_:8.1f} docs/s  wall {r['wall']:7.1f}s  x{rate_ / base_rate:.2f} of one worker")
+    two_rate, dask_rate = two["docs"] / max(two["wall"], 1e-9), dask["docs"] / max(dask["wall"], 1e-9)
+    speedup = two_rate / base_rate
+    w(f"  TARGET (issue 12) --workers 2 >= 1.7x --workers 1: x{speedup:.2f} {'PASS' if speedup >= 1.7 else 'FAIL'}")
+    share = dask_rate / two_rate
+    w(f"  TARGET (issue 12) LocalCluster within 20 % of --workers 2: x{share:.2f} "
+      f"{'PASS' if share >= 0.8 else 'FAIL'}")
+    full, up, pct = incr["full"], incr["up_to_date"], incr["one_percent"]
+    w(f"incremental, --workers 2 with the cache: full build {full['wall']:.1f}s")
+    w(f"  up-to-date rebuild: {up['wall']:.2f}s = {up['wall'] / full['wall']:.1%} of the full build "
+      f"(up to date: {up['up_to_date']})  TARGET <= 2 %: {'PASS' if up['wall'] <= 0.02 * full['wall'] else 'FAIL'}")
+    w(f"  {incr['changed_pages']} pages changed (1 %): {pct['wall']:.2f}s = {pct['wall'] / full['wall']:.1%} of the "
+      f"full build ({pct['cached']} from cache)  TARGET <= 10 %: {'PASS' if pct['wall'] <= 0.10 * full['wall'] else 'FAIL'}")
+    w("memory, --workers 2: peak resident set of the build process and of the largest worker")
+    for r in (small, large):
+        w(f"  {r['docs']:>6} pages: build process {r['peak_self_mb']:7.1f} MB, worker {r['peak_worker_mb']:7.1f} MB")
+    grow = large["peak_self_mb"] - small["peak_self_mb"]
+    grow_w = large["peak_worker_mb"] - small["peak_worker_mb"]
+    flat = grow <= max(10.0, 0.05 * small["peak_self_mb"]) and grow_w <= max(10.0, 0.05 * small["peak_worker_mb"])
+    w(f"  TARGET (issue 12) memory flat {small['docs']} -> {large['docs']} pages: build {grow:+.1f} MB, "
+      f"worker {grow_w:+.1f} MB: {'PASS' if flat else 'FAIL'}")
+    w("")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+LOAD_AT_START = _load()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000, help="corpus size (default 2000)")
-    parser.add_argument("--small", type=int, default=0, help="second, smaller corpus for the memory comparison "
-                        "(default: a quarter of --pages)")
+    parser.add_argument("--scale-pages", type=int, default=8000,
+                        help="corpus for workers, Dask, incremental rebuilds and memory (default 8000; 0 skips)")
+    parser.add_argument("--batches", type=int, default=8, help="interleaved batches of the one-core part (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--raw", type=Path, default=ROOT / "raw", help="seed pages (default raw/)")
     parser.add_argument("--keep", type=Path, help="write the corpus and outputs here and keep them")
@@ -499,39 +627,52 @@ def main(argv=None) -> int:
                         help="what-if: override a config.toml setting in the pipeline run only, "
                              "e.g. --set language.block_min_chars=800 (repeatable)")
     parser.add_argument("--measure-build", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-scale", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    where = pin_one_core()
     if args.measure_build:
-        print(json.dumps(measure_build(args.measure_build, args.out, args.raw, args.set)))
+        pin_one_core()
+        print(json.dumps(measure_build(args.measure_build, args.out, args.raw, args.set, args.batches)))
+        return 0
+    if args.measure_scale:
+        print(json.dumps(measure_scale(args.measure_scale, args.corpus, args.out)))
         return 0
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     try:
         seeds = load_seeds(args.raw)
-        corpus = work / "corpus"
-        if corpus.exists():
-            shutil.rmtree(corpus)
+        generated = work / "generated"
+        if generated.exists():
+            shutil.rmtree(generated)
         t0 = time.perf_counter()
-        info = generate(seeds, corpus, args.pages, args.seed)
+        # Pages depend on the seed and their index only: the one-core corpus is the
+        # first --pages of the large one.
+        info = generate(seeds, generated, max(args.pages, args.scale_pages), args.seed)
         gen_seconds = time.perf_counter() - t0
-        small_pages = args.small or max(len(seeds), args.pages // 4)
-        small_corpus = work / "corpus-small"
-        if small_corpus.exists():
-            shutil.rmtree(small_corpus)
-        link_subset(corpus, small_corpus, small_pages)
+        corpus = work / "corpus"
+        link_subset(generated, corpus, args.pages)
+        info = {"pages": args.pages, "bytes": sum(p.stat().st_size for p in corpus.iterdir()),
+                "variants": info["variants"]}
 
         from pipeline.stages import process
         seed_langs = [process(s["text"].encode("utf-8"), s["name"]).lang for s in seeds]
 
-        print(f"bench: measuring baselines over {args.pages} pages...", file=sys.stderr)
-        base = measure_baselines(corpus)
-        print("bench: measuring the pipeline (full corpus, then the small one)...", file=sys.stderr)
-        full = run_child(corpus, work / "out", args.raw, args.set)
-        small = run_child(small_corpus, work / "out-small", args.raw, args.set)
-        checks = check_output(work / "out", seed_langs)
-        report(args, info, gen_seconds, base, full, small, checks, where)
+        print(f"bench: baselines and pipeline over {args.pages} pages, interleaved, one core...", file=sys.stderr)
+        measured = run_child(corpus, work / "one-core", args.raw, args.set, args.batches)
+        base, full, where = measured["base"], measured["full"], measured["where"]
+        checks = check_output(sorted((work / "one-core" / "out").iterdir()), seed_langs)
+        scale = {}
+        if args.scale_pages:
+            for mode in ("workers-1", "workers-2", "dask"):
+                print(f"bench: {mode} on {args.pages} pages...", file=sys.stderr)
+                scale[mode] = run_scale(mode, corpus, work)
+            large = work / "large"
+            link_subset(generated, large, args.scale_pages)
+            print(f"bench: incremental rebuilds on {args.scale_pages} pages...", file=sys.stderr)
+            scale["incremental"] = run_scale("incremental", large, work)
+        report(args, info, gen_seconds, base, full, scale, checks, where)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
