@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: all dataset test bench bench-extract audit screenshot clean-cache
+.PHONY: all dataset test bench bench-extract bench-adversarial audit screenshot clean-cache
 
 all: dataset
 
@@ -36,6 +36,10 @@ bench: $(STAMP)
 bench-extract: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]' --no-build-isolation
 	$(BIN)/python bench/bench_extract.py
+
+# Hostile pages at 64 KB and 128 KB: seconds, ratio, PASS when linear.
+bench-adversarial: $(STAMP)
+	$(BIN)/python bench/adversarial.py
 
 # The page cache lives in the user's cache directory (see `pipeline build --help`).
 clean-cache:

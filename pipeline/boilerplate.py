@@ -25,16 +25,20 @@ from .document import Block, Document
 from .fold import INLINE_READING, fold
 
 BULLET = re.compile(r"^[\s\-–—•·*>▪◦●■□◆«»‹›←→]+")
-# Doubled or arrow separators (`>>`, `»»`, `->`, `→`) read as one `>`.
-ARROWS = re.compile(r"\s*(?:>{2,}|»{2,}|-+>|=+>|→)\s*")
+# Doubled or arrow separators (`>>`, `»»`, `->`, `→`) read as one `>`. The
+# look-behinds start each run once: from inside a run of spaces or dashes
+# without an arrow, every position would rescan the rest of the run.
+ARROWS = re.compile(r"(?<!\s)\s*(?:>{2,}|»{2,}|(?<!-)-+>|(?<!=)=+>|→)\s*")
 SENTENCE_END = re.compile(r"[.。!！]['\"”’)）]?$")
 SENTENCE_MARK = re.compile(r"[.!?](?:\s|$)|[。！？]")
 # Breadcrumb parts are names: a comma or a full stop at the end marks prose.
 NAME_BREAK = re.compile(r"[,，、;；]")
 PROSE_END = re.compile(r"[^.][.。]['\"”’)）]?$")
+# Digits are ASCII ``[0-9]`` (``\d`` is every script's digits), as ``int()`` and
+# the look-arounds of other stages expect.
 LIST_MARKER = re.compile(
-    r"^\s*(?:\(?\d{1,2}[.、,)）:：]|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.]|"
-    r"[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十\d]{1,3}|\d{1,2}[^\W\d_])"
+    r"^\s*(?:\(?[0-9]{1,2}[.、,)）:：]|[（(][0-9]{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.]|"
+    r"[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十0-9]{1,3}|[0-9]{1,2}[^\W\d_])"
 )
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 NON_WORD = re.compile(r"[\W_]+")
@@ -43,12 +47,12 @@ MARKER_TAIL = re.compile(r"\s*(?:$|[:：\-–—>»›|])")
 # Month names (English and Spanish, full and abbreviated), from the rules.
 MONTHS = {name: int(number) for name, number in load_toml("boilerplate.toml")["dates"]["months"].items()}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_TIME = r"(?:,?[ t\u3000]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
+_TIME = r"(?:,?[ t\u3000]+([0-9]{1,2})[:：]([0-9]{2})(?:[:：]([0-9]{2}))?)?"
 DATE_PATTERNS = (
-    ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?" + _TIME)),
-    ("dmy", re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)),
-    ("mdy_name", re.compile(rf"({_MONTH})\.? (\d{{1,2}}),? (\d{{4}})" + _TIME, re.I)),
-    ("dmy_name", re.compile(rf"(\d{{1,2}}) (?:de )?({_MONTH})\.?,? (?:de |del )?(\d{{4}})" + _TIME, re.I)),
+    ("ymd", re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})(?:\s*日)?" + _TIME)),
+    ("dmy", re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})" + _TIME)),
+    ("mdy_name", re.compile(rf"({_MONTH})\.? ([0-9]{{1,2}}),? ([0-9]{{4}})" + _TIME, re.I)),
+    ("dmy_name", re.compile(rf"([0-9]{{1,2}}) (?:de )?({_MONTH})\.?,? (?:de |del )?([0-9]{{4}})" + _TIME, re.I)),
 )
 
 

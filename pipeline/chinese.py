@@ -83,7 +83,7 @@ def parse_syllable(text: str) -> tuple[str, int | None] | None:
     """
     s = unicodedata.normalize("NFD", text.lower()).replace("u:", "u" + DIAERESIS)
     tone = TONELESS
-    if s and s[-1].isdigit():
+    if s and "0" <= s[-1] <= "9":  # ASCII: isdigit() also takes "²", which int() refuses
         tone, s = int(s[-1]) % 5, s[:-1]
     letters = []
     for ch in s:

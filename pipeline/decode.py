@@ -35,7 +35,10 @@ BINARY_MAGIC = re.compile(
     re.S,
 )
 
-META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# A tag's attributes end at the next `<` or `>` and within 1024 bytes:
+# with `[^>]+`, every `<meta ` of a page that never closes one rescanned
+# the rest of the head (quadratic).
+META_CHARSET = re.compile(rb"""<meta[^<>]{1,1024}charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

@@ -30,16 +30,19 @@ import re
 from .config import load_toml
 from .document import Block, Document
 
+# Digits are ASCII ``[0-9]`` throughout, never ``\d``: ``\d`` also matches
+# Arabic-Indic and other digits, which the look-behinds below do not
+# exclude, so a long run of them would be rescanned from every position.
 # ``5438+`` with optional thousands comma, digits or a decimal part before
 # it, only zeros (and a decimal part) after it, then an optional percent.
-GARBLED = re.compile(r"(?<![0-9A-Za-z_.,+])(?:\d[\d.,]*?)?5,?438\+0*(?:\.\d+)?(?![\d+])%?")
+GARBLED = re.compile(r"(?<![0-9A-Za-z_.,+])(?:[0-9][0-9.,]*?)?5,?438\+0*(?:\.[0-9]+)?(?![0-9+])%?")
 # The one reading that is certain: ``65,438+0`` stands for ``1`` inside a
 # percentage, digits before and after it are the number's other digits.
-PERCENT = re.compile(r"(?<![0-9A-Za-z_.,+])(\d*?)65,?438\+0(\d*)%")
-SPLIT_YEAR = re.compile(r"(?<![\d.,] )(?<![0-9A-Za-z_.,])(19|20) (\d{2})(?![\d,.]\d| \d)")
+PERCENT = re.compile(r"(?<![0-9A-Za-z_.,+])([0-9]*?)65,?438\+0([0-9]*)%")
+SPLIT_YEAR = re.compile(r"(?<![0-9.,] )(?<![0-9A-Za-z_.,])(19|20) ([0-9]{2})(?![0-9,.][0-9]| [0-9])")
 LAST_WORD = re.compile(r"(\w+)\W*$")
 JOINABLE_AFTER = re.compile(r"\s*(?:[,.;:!?)\]。，；：！？]|$)|年")
-ANY_DIGIT = re.compile(r"\d")
+ANY_DIGIT = re.compile(r"[0-9]")
 
 
 @functools.cache
@@ -119,12 +122,12 @@ def split_years(text: str) -> tuple[str, int, list[str]]:
     width = _rules()["garbled"]["context_chars"]
     joined, unsure, pieces, last = 0, [], [], 0
     for m in SPLIT_YEAR.finditer(text):
-        after = text[m.end():]
         before = LAST_WORD.search(text, max(0, m.start() - 30), m.start())
         year_word = before is not None and before.group(1).lower() in _year_words()
-        if not (year_word or after.startswith("年")):
+        # Read in place: a copy of the rest of the text per year is quadratic.
+        if not (year_word or text.startswith("年", m.end())):
             continue
-        if JOINABLE_AFTER.match(after):
+        if JOINABLE_AFTER.match(text, m.end()):
             pieces.append(text[last:m.start()] + m.group(1) + m.group(2))
             last = m.end()
             joined += 1

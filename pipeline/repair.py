@@ -19,6 +19,11 @@ Per line, in rounds until nothing changes (mojibake may be layered):
    strict UTF-8 into ordinary letters.
 
 GBK full-width spaces read as cp1252 (``Nothing¡¡is``) become spaces.
+
+HTML entities are unescaped first, at most ``[repair] max_unescape_passes``
+times per line, and never by ftfy: ftfy repeats its fixes until nothing
+changes, so ``&amp;amp;amp;…`` cost one pass over the line per level,
+quadratic in the length of the chain. A deeper chain keeps its rest.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ import re
 import charset_normalizer
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
+from ftfy.fixes import unescape_html
 from ftfy.badness import is_bad
 
+from .config import settings
 from .document import Document
 from .script import HAN, HAN_CLASS
 
@@ -40,6 +47,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     fix_latin_ligatures=True,
     fix_line_breaks=False,      # U+2028 and NEL inside a block are spaces, made so below
     normalization="NFC",        # never NFKC: that also folds full-width forms
+    unescape_html=False,        # done by unescape_entities, a bounded number of times
     explain=True,
 )
 FTFY_NO_ENCODING = FTFY_CONFIG._replace(fix_encoding=False)
@@ -347,8 +355,33 @@ def _ftfy(line: str):
     return result
 
 
+def unescape_entities(text: str) -> tuple[str, int]:
+    """``(text, passes that changed it)``: ftfy's entity fix, a bounded number of times.
+
+    As ftfy's own ``unescape_html="auto"``, text holding a ``<`` is left alone
+    (it may be markup written out, where ``&lt;`` must stay).
+
+    >>> unescape_entities("Tom &amp;amp; Jerry")
+    ('Tom & Jerry', 2)
+    >>> unescape_entities("&amp;amp;amp;amp;amp;lt;")[0]
+    '&amp;amp;lt;'
+    """
+    if "<" in text:
+        return text, 0
+    passes = 0
+    for _ in range(settings()["repair"]["max_unescape_passes"]):
+        fixed = unescape_html(text)
+        if fixed == text:
+            break
+        text, passes = fixed, passes + 1
+    return text, passes
+
+
 def _repair_line(line: str) -> list[tuple[str, str]]:
     steps = []
+    line, passes = unescape_entities(line)
+    if passes:
+        steps.append((line, "ftfy:" + ",".join(["apply unescape_html"] * passes)))
     for _ in range(MAX_ROUNDS):
         before = line
         fixed = undo_cjk_as_latin(line)

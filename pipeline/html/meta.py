@@ -27,7 +27,7 @@ from .tree import text_of
 
 SPACES = re.compile(r"\s+")
 LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
-ISO_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?")
+ISO_DATE = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?:\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 MAX_JSON_LD = 200_000
 # Cheap pre-selection in C; the token test in Python decides.
 CRUMB_CANDIDATES = etree.XPath("//*[contains(translate(@class, 'CRUMB', 'crumb'), 'crumb') or "
