@@ -76,6 +76,19 @@ def run_trafilatura(raw: bytes, name: str) -> tuple[str, str]:
     return text, "" if text else "empty"
 
 
+def run_readability(raw: bytes, name: str) -> tuple[str, str]:
+    import lxml.html
+    from readability import Document
+
+    summary = Document(raw).summary(html_partial=True)
+    root = lxml.html.fromstring(summary) if summary.strip() else None
+    if root is None:
+        return "", "empty"
+    text = "\n\n".join(t for t in (" ".join(el.text_content().split()) for el in root.iter(
+        "p", "li", "h2", "h3", "h4", "pre", "td", "blockquote")) if t) or " ".join(root.text_content().split())
+    return text, "" if text else "empty"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -96,6 +109,12 @@ def main() -> int:
             systems["trafilatura"] = run_trafilatura
         except ImportError:
             print("trafilatura is not installed (pip install -e '.[bench]'): pipeline only")
+        try:
+            import readability  # noqa: F401
+
+            systems["readability"] = run_readability
+        except ImportError:
+            print("readability-lxml is not installed (pip install -e '.[bench]')")
     results = {name: [] for name in systems}
     seconds = dict.fromkeys(systems, 0.0)
     for page in pages:
@@ -116,8 +135,9 @@ def main() -> int:
         rejected = sum(1 for r in rows if r["rejected"])
         print(f"{name:<12} {mean['p']:>9.3f} {mean['r']:>7.3f} {mean['f1']:>6.3f} {rejected:>8} "
               f"{n / seconds[name]:>8.1f}")
-    if "trafilatura" in seconds:
-        print(f"\npipeline speed / trafilatura speed: {seconds['trafilatura'] / seconds['pipeline']:.2f}")
+    for anchor in ("trafilatura", "readability"):
+        if anchor in seconds:
+            print(f"pipeline speed / {anchor} speed: {seconds[anchor] / seconds['pipeline']:.2f}")
     print(f"\n{args.worst} worst pages for the pipeline:")
     for row in sorted(results["pipeline"], key=lambda r: (r["f1"], r["page"]))[: args.worst]:
         print(f"  {row['page'][:16]}  P {row['p']:.3f}  R {row['r']:.3f}  F1 {row['f1']:.3f}  {row['rejected']}")

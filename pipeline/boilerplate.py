@@ -106,6 +106,8 @@ def _read_crumb_container(doc: Document, text: str, rules: dict) -> None:
 def _read_head(doc: Document, rules: dict) -> None:
     head = doc.kept_blocks[: rules["breadcrumb"]["head_blocks"]]
     for block in head:
+        if block.tag == "pre":  # `a > b | c` in code is no breadcrumb
+            continue
         crumb = parse_breadcrumb(block.text, rules["breadcrumb"])
         if crumb:
             block.drop_as("boilerplate:breadcrumb")

@@ -313,7 +313,7 @@ def repair(doc: Document) -> Document:
             block.edit(text, label)
         # Markup leaves non-ASCII spaces alone so that mojibake made of them
         # reaches the fixers above; once fixed they are only spaces.
-        block.text = normalise_spaces(block.text)
+        block.text = normalise_spaces(block.text, keep_indent=block.tag == "pre")
     return doc
 
 
@@ -338,8 +338,15 @@ def repair_steps(text: str) -> list[tuple[str, str]]:
     return steps
 
 
-def normalise_spaces(text: str) -> str:
-    """Runs of whitespace but line breaks (NBSP, U+3000, U+2028, NEL...) as one space, per line."""
+def normalise_spaces(text: str, keep_indent: bool = False) -> str:
+    """Runs of whitespace but line breaks (NBSP, U+3000, U+2028, NEL...) as one space, per line.
+
+    ``keep_indent`` leaves a line's leading spaces alone (preformatted code).
+    """
+    if keep_indent:
+        lines = [line[: len(line) - len(line.lstrip())] + SPACES.sub(" ", line.lstrip()).rstrip()
+                 for line in text.split("\n")]
+        return "\n".join(lines).strip("\n")
     return "\n".join(SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
 
 

@@ -236,7 +236,6 @@ def test_pre_keeps_its_line_breaks_through_the_pipeline():
     assert pre[0].text.split("\n")[:3] == CODE.split("\n")[:3]
 
 
-@pytest.mark.xfail(strict=True, reason="repair.normalise_spaces collapses runs of spaces, indentation included")
 def test_pre_keeps_its_indentation_through_the_pipeline():
     assert [b.text for b in _doc(PRE_PAGE).blocks if b.tag == "pre"] == [CODE]
 
