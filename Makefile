@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: all dataset test bench bench-extract bench-adversarial audit screenshot clean-cache
+.PHONY: all dataset test bench bench-extract bench-adversarial bench-dedup audit screenshot clean-cache
 
 all: dataset
 
@@ -40,6 +40,11 @@ bench-extract: $(STAMP)
 # Hostile pages at 64 KB and 128 KB: seconds, ratio, PASS when linear.
 bench-adversarial: $(STAMP)
 	$(BIN)/python bench/adversarial.py
+
+# Duplicate detection on a corpus of known copies, beside datasketch (bench extra).
+bench-dedup: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]' --no-build-isolation
+	$(BIN)/python bench/bench_dedup.py
 
 # The page cache lives in the user's cache directory (see `pipeline build --help`).
 clean-cache:

@@ -63,6 +63,8 @@ class Article(TypedDict):
     quality_flags: list[str]
     edits: list[dict[str, Any]]
     structure: dict[str, Any]
+    duplicate_of: str
+    duplicate_similarity: float
     removed: list[dict[str, Any]]
     items: list[dict[str, Any]]
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
+from . import __version__, dedup
 from . import workers as engines
 from .config import rules_fingerprint, settings
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
@@ -45,6 +45,7 @@ NOT_IN_FINGERPRINT = frozenset(("cli.py", "__main__.py", "report.py", "evaluate.
 class Summary:
     documents: int = 0
     articles: int = 0
+    duplicates: int = 0
     rejected: int = 0
     cached: int = 0
     seconds: float = 0.0
@@ -55,7 +56,8 @@ class Summary:
     def line(self) -> str:
         if self.up_to_date:
             return f"{self.out_dir}/ is up to date ({self.documents} documents): nothing to do"
-        return (f"built {self.documents} documents: {self.articles} articles, {self.rejected} rejected, "
+        copies = f" ({self.duplicates} duplicates)" if self.duplicates else ""
+        return (f"built {self.documents} documents: {self.articles} articles{copies}, {self.rejected} rejected, "
                 f"{self.cached} from cache, in {self.seconds:.2f}s -> {self.out_dir}/")
 
 
@@ -103,7 +105,6 @@ class _Tally:
             self.scripts[article["script"]] += 1
         self.blocks_kept += article["n_kept"]
         self.blocks_dropped += article["n_dropped"]
-        self.items += len(result["items"])
         self.flags.update(f.split(":", 1)[0] for f in article["quality_flags"])
         self.edits.update({e["kind"]: e["count"] for e in article["edits"]})
         self.rules.update(result["removed_rules"])
@@ -144,6 +145,7 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
         done = engines.in_process(jobs)
     writers = Writers(out_dir, audit, compress, parquet)
     tally = _Tally()
+    copies = dedup.Labeller()
     shown = Progress(progress, len(paths))
     try:
         for job in done:
@@ -154,19 +156,27 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
             tally.add(result)
             shown.update(result["status"] != "ok", job["file"])
             if result["status"] == "ok":
-                summary.articles += 1
                 summary.stage_seconds.update(result.get("timings", {}))
-                writers.write("articles.jsonl", result["article"])
-                writers.write_lines("removed.jsonl", result["removed_jsonl"])
-                for row in result["items"]:
-                    writers.write("items.jsonl", row)
+                started = time.perf_counter()
+                pair = copies.label(result)  # after caching, in input order: the earliest copy is kept
+                summary.stage_seconds["dedup_index"] += time.perf_counter() - started
+                if pair:
+                    summary.duplicates += 1
+                    writers.write("duplicates.jsonl", pair)
+                if not pair or copies.keep:
+                    summary.articles += 1
+                    writers.write("articles.jsonl", result["article"])
+                    tally.items += len(result["items"])
+                    for row in result["items"]:
+                        writers.write("items.jsonl", row)
+                writers.write_lines("removed.jsonl", result["removed_jsonl"])  # the audit keeps copies too
                 writers.write_lines("blocks.jsonl", result["blocks_jsonl"])
             else:
                 summary.rejected += 1
                 writers.write("rejected.jsonl", {
                     "source": job["source"], "sha256": job["sha256"],
                     "reason": result["reason"], "detail": result["detail"]})
-        writers.commit({**_manifest(fp, inputs, tally, summary),
+        writers.commit({**_manifest(fp, inputs, tally, summary, copies.counts()),
                         "output_options": {"audit": audit, "compress_jsonl": compress, "parquet_codec": parquet}})
     except BaseException:
         writers.abort()
@@ -281,7 +291,7 @@ def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary,
     return True
 
 
-def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary) -> dict:
+def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary, duplicates: dict) -> dict:
     return {
         "pipeline_version": __version__,
         "fingerprint": fp,
@@ -295,6 +305,7 @@ def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary) -> d
             "blocks_kept": tally.blocks_kept,
             "blocks_dropped": tally.blocks_dropped,
             "items": tally.items,
+            **duplicates,
         },
         "rules": dict(sorted(tally.rules.items())),
         "edits": dict(sorted(tally.edits.items())),

@@ -50,6 +50,9 @@ ARTICLE_FIELDS = {
     "quality_flags": "quality flags, `kind: detail`",
     "edits": "edits made, as `{kind, count}` pairs",
     "structure": "question, intro, summary, extended and the lists of advice items",
+    "duplicate_of": "`id` of the earlier article this one copies, empty if none (copies are kept only "
+                    "with `[dedup] keep_duplicates`)",
+    "duplicate_similarity": "estimated Jaccard similarity to that article (1.0 exact), 0.0 if not a copy",
 }
 ITEM_FIELDS = {
     "article_id": "`id` of the article",
@@ -83,7 +86,8 @@ LIMITS = (
     "furniture in `text` or drop content. Every removal is in `removed.jsonl` with its rule.",
     "Item extraction was scored on hand-checked pages written alongside the rules; expect lower "
     "precision and recall on unseen pages.",
-    "Pages with identical bytes share an `id` and appear once per file name.",
+    "Pages with identical bytes share an `id`; a later copy of an article (exact, or near by MinHash "
+    "at the configured threshold) is left out and listed in `duplicates.jsonl`.",
 )
 
 
@@ -208,6 +212,7 @@ def _files_table(manifest: dict) -> str:
     described = {
         "articles": "article", "items": "advice item", "blocks": "block of every article (audit)",
         "removed": "dropped block, with its rule (audit)", "rejected": "rejected input",
+        "duplicates": "copy found: kept and dropped id and source, similarity, method",
     }
     outputs = manifest.get("outputs") or [f"{name}.jsonl" for name in described] + \
         ["articles.parquet", "items.parquet"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from . import __version__
 from .build import build, read_input, read_stream
 from .config import ConfigError, use_config
+from .dedup import explain as explain_duplicates
 from .document import Rejected
 from .export import FORMATS, SOURCE, export
 from .writers import AUDITS, PARQUET_CODECS
@@ -102,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
              "original text, for people checking a result.")):
         p = command(name, helptext, description)
         p.add_argument("path", metavar="PAGE", help="a raw page (any encoding), or - for standard input")
+    p.add_argument("--dataset", default="processed", type=Path, metavar="DIR",
+                   help="built dataset in which to look the page up for duplicates (default: ./processed; "
+                        "a directory without one skips the check)")
 
     p = command("report", "write a static HTML audit report of the dataset in --processed",
                 "Write a static HTML audit report (an overview and one page per article) that opens "
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args)
     if args.command == "export":
         return _export(args)
-    return _one_page(args.command, args.path)
+    return _one_page(args.command, args.path, getattr(args, "dataset", None))
 
 
 def _set_up_logging(level: int) -> None:
@@ -272,7 +276,7 @@ def _export(args) -> int:
     return 0
 
 
-def _one_page(command: str, path: str) -> int:
+def _one_page(command: str, path: str, dataset: Path | None = None) -> int:
     if path != "-" and not os.path.lexists(path):
         print(f"pipeline {command}: {path}: no such file", file=sys.stderr)
         return EXIT_NOINPUT
@@ -299,20 +303,23 @@ def _one_page(command: str, path: str) -> int:
             json.dump(clean_record(doc), sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         else:
-            _explain(doc)
+            _explain(doc, dataset)
         sys.stdout.flush()
     except BrokenPipeError:  # `pipeline explain page | head` is fine
         sys.stdout = open(os.devnull, "w")
     return 0
 
 
-def _explain(doc) -> None:
+def _explain(doc, dataset: Path | None = None) -> None:
     out = sys.stdout
     out.write(f"{doc.source}  id={doc.id}  encoding={doc.encoding}  lang={doc.lang} ({doc.lang_confidence})\n")
     for key, value in sorted(doc.meta.items()):
         out.write(f"  meta {key}: {value}\n")
     for flag in doc.flags:
         out.write(f"  flag {flag}\n")
+    if dataset is not None:  # a duplicate is a relation between pages: judged against a built dataset
+        for line in explain_duplicates(doc.id, doc.source, doc.clean_text, dataset):
+            out.write(f"  {line}\n")
     for row in block_rows(doc):
         status = "KEEP" if row["kept"] else f"DROP {row['drop']}"
         out.write(f"\n[{row['block']:>3}] {status}  <{row['tag']}>")

@@ -217,7 +217,7 @@ class Index:
         self.count = cfg["permutations"]
         self.bands, self.rows = lsh_shape(cfg["threshold"], cfg["permutations"], cfg["lsh_fp_weight"])
         self.exact: dict[str, int] = {}
-        self.buckets: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
+        self.buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
         self.sigs = np.zeros((256, self.count), dtype=np.uint32)
         self.kept: list[tuple[str, str]] = []  # (id, source) by position
 
@@ -245,7 +245,14 @@ class Index:
         return mix64(h).tolist()
 
     def _nearest(self, minhash: np.ndarray, keys: list[int]) -> Decision | None:
-        candidates = sorted({p for bucket, key in zip(self.buckets, keys) for p in bucket.get(key, ())})
+        found: set[int] = set()
+        for bucket, key in zip(self.buckets, keys):
+            held = bucket.get(key)
+            if isinstance(held, list):
+                found.update(held)
+            elif held is not None:
+                found.add(held)
+        candidates = sorted(found)
         if not candidates:
             return None
         equal = (self.sigs[candidates] == minhash).sum(axis=1)
@@ -265,7 +272,13 @@ class Index:
             self.sigs = np.concatenate([self.sigs, np.zeros_like(self.sigs)])
         self.sigs[position] = minhash
         for bucket, key in zip(self.buckets, keys):
-            bucket.setdefault(key, []).append(position)
+            held = bucket.get(key)  # one position, or a list once a bucket is shared
+            if held is None:
+                bucket[key] = position
+            elif isinstance(held, list):
+                held.append(position)
+            else:
+                bucket[key] = [held, position]
 
 
 def pair_row(doc_id: str, source: str, decision: Decision) -> dict:

@@ -19,6 +19,7 @@ import threading
 import time
 
 from .config import settings
+from .dedup import signature
 from .document import Rejected, TimeLimit
 from .records import article_row, block_rows, item_rows, removed_rows
 from .stages import process
@@ -40,6 +41,9 @@ def run_page(task: dict) -> dict:
             doc = process(task["raw"], task["source"], url=task.get("url", ""),
                           fetched_at=task.get("fetched_at", ""), charset=task.get("charset", ""),
                           deadline=time.monotonic() + limit if limit else None)
+            started = time.perf_counter()  # the signature travels (and is cached) with the rows
+            dedup = signature(doc.clean_text)
+            doc.timings["dedup"] = time.perf_counter() - started
     except Rejected as exc:
         return rejection(exc.reason, exc.detail)
     except TimeLimit:  # fired between stages, outside process()
@@ -51,6 +55,7 @@ def run_page(task: dict) -> dict:
     removed = removed_rows(doc)
     return {
         "status": "ok",
+        "dedup": dedup,
         "article": article_row(doc),
         "removed_jsonl": _jsonl(removed),
         "removed_rules": [row["rule"] for row in removed],

@@ -74,6 +74,8 @@ ARTICLE_SCHEMA = pa.schema([
     ("quality_flags", pa.list_(pa.string())),
     ("edits", EDITS_TYPE),
     ("structure", STRUCTURE_TYPE),
+    ("duplicate_of", pa.string()),
+    ("duplicate_similarity", pa.float64()),
 ])
 
 ITEM_SCHEMA = pa.schema([
@@ -124,6 +126,8 @@ def article_row(doc: Document) -> dict:
         "quality_flags": list(doc.flags),
         "edits": [{"kind": kind, "count": n} for kind, n in edit_counts(doc).items()],
         "structure": conform(structure, STRUCTURE_TYPE),
+        "duplicate_of": "",  # decided across the corpus by the build (dedup.py)
+        "duplicate_similarity": 0.0,
     }
 
 

@@ -235,11 +235,14 @@ def _jsonl(path: Path | None):
     return read_jsonl(path) if path else iter(())
 
 
-def _take(rows, n: int, key: str, doc_id: str, name: str) -> list[dict]:
-    """The next ``n`` rows of a stream, all belonging to ``doc_id``."""
+def _take(rows, n: int, key: str, doc_id: str, name: str, skip: frozenset = frozenset()) -> list[dict]:
+    """The next ``n`` rows of a stream, all belonging to ``doc_id``; rows of
+    the ids in ``skip`` (duplicates left out of the articles) are passed over."""
     out = []
     for _ in range(n):
         row = next(rows, None)
+        while row is not None and row.get(key) != doc_id and row.get(key) in skip:
+            row = next(rows, None)
         if row is None or row.get(key) != doc_id:
             raise ValueError(f"{name} does not follow articles.jsonl at article {doc_id}: "
                              "rebuild the dataset with `pipeline build --force`")
@@ -306,6 +309,7 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
         rows.append(row)
     rejected = list(_jsonl(jsonl_path(processed, "rejected")))
     audit = audit_level(processed)
+    copies = list(_jsonl(jsonl_path(processed, "duplicates")))
     articles = [_Article(row, name, Counter(), Counter())
                 for row, name in zip(rows, page_names([str(r.get("id", "")) for r in rows]))]
 
@@ -314,8 +318,9 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
     summary = ReportSummary(out_dir=out, articles=len(articles), rejected=len(rejected))
     try:
         (tmp / "articles").mkdir()
-        summary.blocks = _write_article_pages(processed, tmp / "articles", articles, audit)
-        _write(tmp / "index.html", overview_page(manifest, articles, rejected, audit))
+        summary.blocks = _write_article_pages(processed, tmp / "articles", articles, audit,
+                                              frozenset(c.get("dropped_id") for c in copies))
+        _write(tmp / "index.html", overview_page(manifest, articles, rejected, audit, copies))
         _write(tmp / MARKER, "Written by `pipeline report`; the whole directory is replaced on the next run.\n")
         _swap(tmp, out)
     except BaseException:
@@ -355,8 +360,12 @@ def _removed_as_blocks(rows: list[dict]) -> list[dict]:
             for r in rows]
 
 
-def _write_article_pages(processed: Path, pages: Path, articles: list[_Article], audit: str = "full") -> int:
-    """Stream blocks and items alongside the articles, one page at a time."""
+def _write_article_pages(processed: Path, pages: Path, articles: list[_Article], audit: str = "full",
+                         copies: frozenset = frozenset()) -> int:
+    """Stream blocks and items alongside the articles, one page at a time.
+
+    The audit files also hold the blocks of duplicates (label, don't
+    delete) whose rows the articles leave out: ``copies`` are their ids."""
     blocks = _jsonl(jsonl_path(processed, "blocks"))
     removed = _jsonl(jsonl_path(processed, "removed")) if audit == "removed" else iter(())
     items = _jsonl(jsonl_path(processed, "items"))
@@ -366,10 +375,10 @@ def _write_article_pages(processed: Path, pages: Path, articles: list[_Article],
         row = article.row
         doc_id = row.get("id")
         if audit == "full":
-            doc_blocks = _take(blocks, int(row.get("n_blocks") or 0), "doc_id", doc_id, "blocks.jsonl")
+            doc_blocks = _take(blocks, int(row.get("n_blocks") or 0), "doc_id", doc_id, "blocks.jsonl", copies)
         elif audit == "removed":
             doc_blocks = _removed_as_blocks(
-                _take(removed, int(row.get("n_dropped") or 0), "doc_id", doc_id, "removed.jsonl"))
+                _take(removed, int(row.get("n_dropped") or 0), "doc_id", doc_id, "removed.jsonl", copies))
         else:
             doc_blocks = []
         doc_items = _take(items, int(row.get("n_items") or 0), "article_id", doc_id, "items.jsonl")
@@ -497,7 +506,8 @@ def chars_chart(articles: list[_Article]) -> str:
     return legend + "\n<div>" + "".join(parts) + "</div>\n" + note + "\n"
 
 
-def overview_page(manifest: dict, articles: list[_Article], rejected: list[dict], audit: str = "full") -> str:
+def overview_page(manifest: dict, articles: list[_Article], rejected: list[dict], audit: str = "full",
+                  copies: list[dict] = ()) -> str:
     counts = manifest.get("counts", {})
     kept = sum(int(a.row.get("chars_kept") or 0) for a in articles)
     removed = sum(int(a.row.get("chars_removed") or 0) for a in articles)
@@ -525,6 +535,7 @@ def overview_page(manifest: dict, articles: list[_Article], rejected: list[dict]
         body.append(count_table(key, title, what, manifest.get(key, {}), kind))
     body.append("</div>\n")
     body.append(rejected_table(rejected))
+    body.append(duplicates_table(copies, {a.row.get("id"): a.page for a in articles if not a.row.get("duplicate_of")}))
     body.append(articles_table(articles))
     return _page("Pipeline audit report", "".join(body), with_script=True)
 
@@ -540,6 +551,33 @@ def rejected_table(rejected: list[dict]) -> str:
         out.append(f"<tr><td><code>{esc(row.get('source'))}</code></td>"
                    f"<td><span class=\"tag rule\">{esc(row.get('reason'))}</span></td>"
                    f"<td>{esc(row.get('detail'))}</td><td><code>{esc(str(row.get('sha256') or '')[:16])}</code></td></tr>\n")
+    out.append("</tbody></table></section>\n")
+    return "".join(out)
+
+
+def duplicates_table(copies: list[dict], pages: dict) -> str:
+    """Clusters from ``duplicates.jsonl``: each kept article, then its copies with method and similarity."""
+    out = ["<section><h2>Duplicate clusters: the kept article and its copies</h2>\n"]
+    if not copies:
+        out.append("<p class=\"muted\" id=\"duplicates\">no duplicate found</p></section>\n")
+        return "".join(out)
+    clusters: dict[tuple, list[dict]] = {}
+    for row in copies:  # in input order, so clusters appear in the order of their kept article's first copy
+        clusters.setdefault((str(row.get("kept_id")), str(row.get("kept_source"))), []).append(row)
+    out.append(f"<p class=\"note\">{len(clusters)} clusters, {len(copies)} copies. The clean articles leave "
+               "copies out unless built with <code>keep_duplicates</code>; their blocks stay in the audit "
+               "files.</p>\n"
+               "<table id=\"duplicates\" class=\"wide\"><thead><tr><th>kept article</th><th>copy</th>"
+               "<th>method</th><th class=\"num\">similarity</th></tr></thead>\n<tbody>\n")
+    for (kept_id, kept_source), rows in clusters.items():
+        page = pages.get(kept_id)
+        kept = f"<a href=\"articles/{esc(page)}\">{esc(kept_source)}</a>" if page else f"<code>{esc(kept_source)}</code>"
+        for i, row in enumerate(rows):
+            first = f"<td rowspan=\"{len(rows)}\">{kept}<br><code class=\"muted\">{esc(kept_id)}</code></td>" if not i else ""
+            out.append(f"<tr>{first}<td><code>{esc(row.get('dropped_source'))}</code><br>"
+                       f"<code class=\"muted\">{esc(row.get('dropped_id'))}</code></td>"
+                       f"<td><span class=\"tag rule\">{esc(row.get('method'))}</span></td>"
+                       f"<td class=\"num\">{esc(row.get('similarity'))}</td></tr>\n")
     out.append("</tbody></table></section>\n")
     return "".join(out)
 

@@ -38,7 +38,8 @@ def output_names(audit: str = "full", compress: bool = False) -> tuple[str, ...]
     jsonl = ".jsonl.gz" if compress else ".jsonl"
     audit_files = {"full": ("blocks", "removed"), "removed": ("removed",), "none": ()}[audit]
     return (f"articles{jsonl}", "articles.parquet", f"items{jsonl}", "items.parquet",
-            *(f"{stem}{jsonl}" for stem in audit_files), f"rejected{jsonl}", "README.md", "manifest.json")
+            *(f"{stem}{jsonl}" for stem in audit_files), f"rejected{jsonl}", f"duplicates{jsonl}",
+            "README.md", "manifest.json")
 
 
 # The default outputs, and every name a build may write under any choice.

@@ -215,9 +215,11 @@ def test_identical_pages_under_two_names_keep_their_own_source(raw_copy, tmp_pat
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "out", cache_dir=cache)
     sources = [row["source"] for row in jsonl(tmp_path / "out" / "articles.jsonl")]
-    assert sorted(sources) == sorted([*SEEDS, "copy-of-first.txt"])
+    assert sorted(sources) == SEEDS  # the copy is an exact duplicate, left out of the articles...
+    [pair] = jsonl(tmp_path / "out" / "duplicates.jsonl")  # ...and listed under its own name
+    assert (pair["kept_source"], pair["dropped_source"], pair["method"]) == (SEEDS[0], "copy-of-first.txt", "exact")
     removed_sources = {r["source"] for r in jsonl(tmp_path / "out" / "removed.jsonl")}
-    assert removed_sources <= set(sources)
+    assert removed_sources == {*sources, "copy-of-first.txt"}
 
 
 # --- determinism -----------------------------------------------------------------
@@ -343,7 +345,7 @@ def test_a_fifo_is_rejected_without_hanging_the_build(raw_copy, tmp_path):
 
 def test_a_file_name_that_is_not_utf8_is_built_with_an_escaped_source(raw_copy, tmp_path):
     name = os.fsdecode(b"caf\xe9.txt")
-    (raw_copy / name).write_bytes((raw_copy / SEEDS[0]).read_bytes() + b"\nOne more line of article text.")
+    (raw_copy / name).write_bytes((DATA / "dedup" / "en_kettle.txt").read_bytes())  # not a copy of a seed
     build(raw_copy, tmp_path / "out", cache_dir=tmp_path / "cache")
     sources = [r["source"] for r in jsonl(tmp_path / "out" / "articles.jsonl")]
     assert "caf\\xe9.txt" in sources

@@ -188,3 +188,27 @@ def test_pair_row_fields():
 GOLDEN_EXACT = "521c119d21e20bc2"
 GOLDEN_SHINGLES = 213
 GOLDEN_MINHASH = [327637, 32108604, 13238661, 47998977]
+
+
+BASES = [article(lang, name) for lang in LANGS for name in ("kettle", "iron")]
+
+
+@hsettings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(BASES) - 1), st.sampled_from((0, 20, 33, 50, 100))),
+                min_size=1, max_size=12))
+def test_every_copy_points_at_an_earlier_kept_page(pages):
+    """Whatever the pages and their order: a copy names an earlier page that was kept, exact copies
+    have equal words, near ones reach the threshold, and the decisions repeat exactly."""
+    texts = [BASES[b] if not every else edit(BASES[b], LANGS[b // 2], every) for b, every in pages]
+    decisions = decide_all(texts)
+    assert decisions == decide_all(texts)
+    kept = {f"page{i}" for i, d in enumerate(decisions) if d is None}
+    for i, d in enumerate(decisions):
+        if d is None:
+            continue
+        earlier = int(d.kept_source.removeprefix("page"))
+        assert earlier < i and d.kept_source in kept
+        if d.method == "exact":
+            assert dedup.words(texts[earlier]) == dedup.words(texts[i])
+        else:
+            assert dedup.config()["threshold"] <= d.similarity < 1.0
