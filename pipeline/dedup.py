@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import json
 import re
 import unicodedata
 import zlib
@@ -45,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import settings
+from .records import jsonl_path, read_jsonl
 from .script import HAN_CLASS
 
 WORD = re.compile(r"\w+")
@@ -301,16 +301,16 @@ def explain(doc_id: str, source: str, text: str, dataset: Path) -> list[str]:
     ``duplicates.jsonl``; a page it has not seen is compared with the
     dataset's articles, as if appended after them.
     """
-    pairs_path, articles_path = dataset / "duplicates.jsonl", dataset / "articles.jsonl"
-    if not pairs_path.is_file() or not articles_path.is_file():
+    pairs_path, articles_path = jsonl_path(dataset, "duplicates"), jsonl_path(dataset, "articles")
+    if pairs_path is None or articles_path is None:
         return [f"dedup: not checked: no built dataset with duplicates.jsonl in {dataset}/"]
     dropped, copies = None, []
-    for row in _jsonl(pairs_path):
+    for row in read_jsonl(pairs_path):
         if row["dropped_id"] == doc_id and dropped is None:
             dropped = row
         if row["kept_id"] == doc_id:
             copies.append(row)
-    if any(row["id"] == doc_id and not row.get("duplicate_of") for row in _jsonl(articles_path)):
+    if any(row["id"] == doc_id and not row.get("duplicate_of") for row in read_jsonl(articles_path)):
         lines = [f"dedup: kept in {dataset}/ (it copies no earlier article); {len(copies)} copies of it"]
         return lines + [f"  copy {c['dropped_id']} ({c['dropped_source']}): {c['method']}, "
                         f"similarity {c['similarity']:g}" for c in copies]
@@ -318,7 +318,7 @@ def explain(doc_id: str, source: str, text: str, dataset: Path) -> list[str]:
         return [f"dedup: {dropped['method']} duplicate of {dropped['kept_id']} ({dropped['kept_source']}), "
                 f"similarity {dropped['similarity']:g}, in {dataset}/: left out of the clean articles"]
     index = Index()
-    for row in _jsonl(articles_path):
+    for row in read_jsonl(articles_path):
         if not row.get("duplicate_of"):
             index.decide(row["id"], row["source"], signature(row["text"]))
     decision = index.decide(doc_id, source, signature(text))
@@ -327,11 +327,6 @@ def explain(doc_id: str, source: str, text: str, dataset: Path) -> list[str]:
     return [f"dedup: not in {dataset}/; would be a {decision.method} duplicate of {decision.kept_id} "
             f"({decision.kept_source}), similarity {decision.similarity:g}"]
 
-
-def _jsonl(path: Path):
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            yield json.loads(line)
 
 
 class Labeller:

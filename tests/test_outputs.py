@@ -33,7 +33,7 @@ def files(out) -> set[str]:
 def test_audit_chooses_the_audit_files(audit, audit_files, tmp_path, cache):
     build(RAW, tmp_path / "out", cache_dir=cache, audit=audit)
     base = {"articles.jsonl", "articles.parquet", "items.jsonl", "items.parquet", "rejected.jsonl",
-            "manifest.json", "README.md"}
+            "duplicates.jsonl", "manifest.json", "README.md"}
     assert files(tmp_path / "out") == base | audit_files == set(output_names(audit))
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["output_options"]["audit"] == audit and manifest["outputs"] == list(output_names(audit))
@@ -42,7 +42,7 @@ def test_audit_chooses_the_audit_files(audit, audit_files, tmp_path, cache):
 def test_the_articles_do_not_depend_on_the_choices(tmp_path, cache):
     build(RAW, tmp_path / "full", cache_dir=cache)
     build(RAW, tmp_path / "small", cache_dir=cache, audit="none", compress=True, parquet="snappy")
-    for name in ("articles", "items", "rejected"):
+    for name in ("articles", "items", "rejected", "duplicates"):
         plain = (tmp_path / "full" / f"{name}.jsonl").read_bytes()
         assert gzip.decompress((tmp_path / "small" / f"{name}.jsonl.gz").read_bytes()) == plain
     for name in ("articles", "items"):
