@@ -16,11 +16,13 @@ processed twice, and an unchanged tree does no work at all.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import stat
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -217,9 +219,10 @@ def _finish(job: dict, result: dict, cache: Path | None) -> None:
     """Cache a fresh result and note the file's status."""
     fresh = not job.get("cached") and not job.get("transient") and result.get("reason") not in TRANSIENT
     if cache and fresh and job.get("key"):
-        entry = cache / f"{job['key']}.json"
+        entry = cache / f"{job['key']}.json.gz"
         tmp = entry.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        # Fastest gzip level: a page's JSON shrinks about 6x for a fraction of a millisecond.
+        tmp.write_bytes(gzip.compress(json.dumps(result, ensure_ascii=False).encode("utf-8"), compresslevel=1))
         os.replace(tmp, entry)
     counts = job["counts"]
     counts[result["status"]] += 1
@@ -240,10 +243,10 @@ def _cache_key(record, sha256: str) -> str:
 def _cached(cache: Path | None, key: str | None) -> dict | None:
     if not cache or not key:
         return None
-    path = cache / f"{key}.json"
+    path = cache / f"{key}.json.gz"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # missing, or damaged: recomputed
+        return json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, EOFError, ValueError, zlib.error):  # missing, or damaged: recomputed
         return None
 
 

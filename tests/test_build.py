@@ -4,6 +4,7 @@ rebuilds and interrupted builds."""
 from __future__ import annotations
 
 import builtins
+import gzip
 import json
 import os
 import shutil
@@ -354,8 +355,10 @@ def test_a_file_name_that_is_not_utf8_is_built_with_an_escaped_source(raw_copy, 
 def test_a_damaged_cache_entry_is_recomputed(raw_copy, tmp_path):
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "one", cache_dir=cache)
-    for entry in cache.rglob("*.json"):
-        entry.write_text("{not json", encoding="utf-8")
+    damages = (lambda raw: b"{not json", lambda raw: raw[: len(raw) // 2],  # not gzip; truncated
+               lambda raw: gzip.compress(b"{not json"), lambda raw: raw[:10] + bytes(len(raw) - 10))
+    for i, entry in enumerate(sorted(cache.rglob("*.json.gz"))):
+        entry.write_bytes(damages[i % len(damages)](entry.read_bytes()))
     summary = build(raw_copy, tmp_path / "two", cache_dir=cache)
     assert summary.cached == 0 and summary.articles == len(SEEDS)
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")

@@ -210,7 +210,7 @@ def test_the_default_cache_is_not_in_the_working_directory(tmp_path, monkeypatch
     monkeypatch.chdir(work)
     assert main(["build", "--raw", str(RAW), "--out", str(tmp_path / "out")]) == 0
     assert list(work.iterdir()) == []
-    assert any((tmp_path / "xdg" / "content-farm-pipeline").rglob("*.json"))
+    assert any((tmp_path / "xdg" / "content-farm-pipeline").rglob("*.json.gz"))
 
 
 @pytest.fixture
