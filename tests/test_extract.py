@@ -91,6 +91,13 @@ def test_cases_state_every_field():
         assert missing == [], case["file"]
 
 
+def test_same_page_same_blocks():
+    raw = (DATA / "en_body_classes.html").read_bytes()
+    first, second = process(raw, "a.html"), process(raw, "b.html")
+    assert [(b.text, b.drop, b.tag) for b in first.blocks] == [(b.text, b.drop, b.tag) for b in second.blocks]
+    assert first.meta == second.meta
+
+
 def test_pages_cover_three_languages_and_gbk():
     langs = {c["lang"] for c in PAGES}
     assert {"en", "es", "zh"} <= langs
