@@ -157,6 +157,7 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
             summary.cached += job.get("cached", False)
             tally.add(result)
             shown.update(result["status"] != "ok", job["file"])
+            writers.next_page()
             if result["status"] == "ok":
                 summary.stage_seconds.update(result.get("timings", {}))
                 started = time.perf_counter()

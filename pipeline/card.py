@@ -95,6 +95,11 @@ def card_text(manifest: dict) -> str:
     """The card for a dataset whose ``manifest.json`` is ``manifest``."""
     counts = manifest.get("counts", {})
     languages = manifest.get("languages", {})
+    outputs = manifest.get("outputs") or []
+
+    def parquet(stem: str) -> str:  # sharded outputs are loaded by a pattern
+        return f"{stem}-*.parquet" if f"{stem}-00000.parquet" in outputs else f"{stem}.parquet"
+
     header = {
         "pretty_name": "Cleaned content-farm articles",
         "language": sorted(lang for lang in languages if lang != "und"),
@@ -102,8 +107,8 @@ def card_text(manifest: dict) -> str:
         "task_categories": ["text-generation"],
         "configs": [
             {"config_name": "articles", "default": True,
-             "data_files": [{"split": "train", "path": "articles.parquet"}]},
-            {"config_name": "items", "data_files": [{"split": "train", "path": "items.parquet"}]},
+             "data_files": [{"split": "train", "path": parquet("articles")}]},
+            {"config_name": "items", "data_files": [{"split": "train", "path": parquet("items")}]},
         ],
         "dataset_info": [
             {"config_name": "articles", "features": features(ARTICLE_SCHEMA),
@@ -217,7 +222,7 @@ def _files_table(manifest: dict) -> str:
     outputs = manifest.get("outputs") or [f"{name}.jsonl" for name in described] + \
         ["articles.parquet", "items.parquet"]
     for name in sorted(outputs):
-        stem = name.split(".", 1)[0]
+        stem = re.sub(r"-\d{5}$", "", name.split(".", 1)[0])  # a shard: articles-00003.parquet
         if stem in described:
             rows.append(f"| `{name}` | {described[stem]} |\n")
     rows.append("| `manifest.json` | the build: inputs and hashes, counts, settings, versions |\n")

@@ -10,6 +10,12 @@ Which files are written is chosen per build: the audit files in full
 none; JSON Lines plain or gzipped; the Parquet codec. Outputs of an
 earlier build with other choices are removed once the new one is in
 place, so the directory never mixes two builds.
+
+A large corpus is written in numbered shards: once a file holds
+``[output] shard_rows`` rows, the next page's rows start a new one, and
+the files are named ``articles-00000.parquet``, ``articles-00001.parquet``...
+(pandas, DuckDB and Hugging Face ``datasets`` load ``articles-*.parquet``
+as one table). A file that never passes the budget keeps its plain name.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ import gzip
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .card import write_card
+from .config import settings
 from .records import ARTICLE_SCHEMA, ITEM_SCHEMA
 
 AUDITS = ("full", "removed", "none")
@@ -46,6 +54,47 @@ def output_names(audit: str = "full", compress: bool = False) -> tuple[str, ...]
 OUTPUTS = output_names()
 ALL_OUTPUTS = frozenset(name for audit in AUDITS for compress in (False, True)
                         for name in output_names(audit, compress))
+SHARD = re.compile(r"^(?P<stem>[a-z]+)-\d{5}(?P<suffix>\.(?:jsonl|jsonl\.gz|parquet))$")
+
+
+def shard_name(name: str, index: int) -> str:
+    """``articles.parquet``, 3 -> ``articles-00003.parquet``."""
+    stem, dot, suffix = name.partition(".")
+    return f"{stem}-{index:05d}{dot}{suffix}"
+
+
+class _Sharded:
+    """One output file, continued in a new shard after ``budget`` rows."""
+
+    def __init__(self, out_dir: Path, name: str, opener, budget: int):
+        self.out_dir, self.name, self.opener, self.budget = out_dir, name, opener, budget
+        self.parts: list[Path] = []
+        self.rows = 0
+        self.stream = None
+        self._next()
+
+    def _next(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        path = self.out_dir / f".{self.name}.{len(self.parts):05d}.tmp"
+        self.parts.append(path)
+        self.stream = self.opener(path)
+        self.rows = 0
+
+    def before_page(self) -> None:
+        """A page's rows stay in one shard: a new shard starts only between pages."""
+        if self.rows >= self.budget:
+            self._next()
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+
+    def final_names(self) -> list[str]:
+        if len(self.parts) == 1:
+            return [self.name]
+        return [shard_name(self.name, i) for i in range(len(self.parts))]
 
 
 class Writers:
@@ -57,53 +106,70 @@ class Writers:
         self.out_dir = out_dir
         self.names = output_names(audit, compress)
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp = {name: out_dir / f".{name}.tmp" for name in self.names}
+        self.tmp = {name: out_dir / f".{name}.tmp" for name in ("README.md", "manifest.json")}
+        budget = int(settings().get("output", {}).get("shard_rows", 0) or 0) or 1 << 62
         # Keyed by the plain name the build writes to ("blocks.jsonl"), whatever the suffix.
         self.jsonl = {
-            name.removesuffix(".gz"): _open_jsonl(self.tmp[name], compress)
+            name.removesuffix(".gz"): _Sharded(out_dir, name, lambda path: _open_jsonl(path, compress), budget)
             for name in self.names if ".jsonl" in name
         }
         self.parquet = {
-            "articles.parquet": ParquetStream(self.tmp["articles.parquet"], ARTICLE_SCHEMA, parquet),
-            "items.parquet": ParquetStream(self.tmp["items.parquet"], ITEM_SCHEMA, parquet),
+            name: _Sharded(out_dir, name, lambda path, schema=schema: ParquetStream(path, schema, parquet), budget)
+            for name, schema in (("articles.parquet", ARTICLE_SCHEMA), ("items.parquet", ITEM_SCHEMA))
         }
+
+    def next_page(self) -> None:
+        """Called before each page's rows: where a full shard gives way to the next."""
+        for sharded in (*self.jsonl.values(), *self.parquet.values()):
+            sharded.before_page()
 
     def write(self, name: str, row: dict) -> None:
         """Append ``row`` to ``name`` (``blocks.jsonl``...); a file this build does not write is skipped."""
-        stream = self.jsonl.get(name)
-        if stream is not None:
-            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-        parquet = name.replace(".jsonl", ".parquet")
-        if parquet in self.parquet:
-            self.parquet[parquet].add(row)
+        sharded = self.jsonl.get(name)
+        if sharded is not None:
+            sharded.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sharded.rows += 1
+        sharded = self.parquet.get(name.replace(".jsonl", ".parquet"))
+        if sharded is not None:
+            sharded.stream.add(row)
+            sharded.rows += 1
 
     def write_lines(self, name: str, lines: str) -> None:
         """Append rows already serialised as JSON Lines (JSON Lines files only)."""
-        stream = self.jsonl.get(name)
-        if stream is not None:
-            stream.write(lines)
+        sharded = self.jsonl.get(name)
+        if sharded is not None:
+            sharded.stream.write(lines)
+            sharded.rows += lines.count("\n")
+
+    def _files(self) -> list[tuple[Path, str]]:
+        """(temporary path, final name) of every data file, in the order of ``self.names``."""
+        sharded = {s.name: s for s in (*self.jsonl.values(), *self.parquet.values())}
+        return [(tmp, final) for name in self.names if name in sharded
+                for tmp, final in zip(sharded[name].parts, sharded[name].final_names())]
 
     def commit(self, manifest: dict) -> None:
         self._close()
-        manifest = {**manifest, "outputs": list(self.names)}
+        files = self._files()
+        written = [final for _, final in files] + ["README.md", "manifest.json"]
+        manifest = {**manifest, "outputs": written}
         self.tmp["manifest.json"].write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         write_card(self.tmp["README.md"], manifest)
-        for name in self.names:  # the manifest last: it marks a complete build
-            os.replace(self.tmp[name], self.out_dir / name)
-        for name in sorted(ALL_OUTPUTS - set(self.names)):  # an earlier build's other choices
+        for tmp, final in files + [(self.tmp["README.md"], "README.md")]:
+            os.replace(tmp, self.out_dir / final)
+        os.replace(self.tmp["manifest.json"], self.out_dir / "manifest.json")  # last: marks a complete build
+        stale = (ALL_OUTPUTS | {p.name for p in self.out_dir.iterdir() if SHARD.match(p.name)}) - set(written)
+        for name in sorted(stale):  # an earlier build's other choices, or its shards
             (self.out_dir / name).unlink(missing_ok=True)
 
     def abort(self) -> None:
         self._close()
-        for path in self.tmp.values():
+        for path in [tmp for tmp, _ in self._files()] + list(self.tmp.values()):
             path.unlink(missing_ok=True)
 
     def _close(self) -> None:
-        for f in self.jsonl.values():
-            f.close()
-        for p in self.parquet.values():
-            p.close()
+        for sharded in (*self.jsonl.values(), *self.parquet.values()):
+            sharded.close()
 
 
 def _open_jsonl(path: Path, compress: bool):

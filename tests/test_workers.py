@@ -141,3 +141,27 @@ def test_off_a_terminal_progress_is_a_log_line(corpus, tmp_path, capsys, monkeyp
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("pipeline build:")]
     assert lines, "a log line on stderr when stderr is not a terminal"
     assert "pages done" in lines[-1] and "rejected" in lines[-1] and "pages/s" in lines[-1] and "ETA" in lines[-1]
+
+
+def test_large_outputs_are_sharded_and_load_as_one_table(corpus, tmp_path, monkeypatch):
+    import pyarrow.dataset as ds
+
+    whole, sharded = tmp_path / "whole", tmp_path / "sharded"
+    build(corpus, whole)
+    monkeypatch.setitem(settings(), "output", {"shard_rows": 5})
+    build(corpus, sharded)
+    names = sorted(p.name for p in sharded.iterdir())
+    assert "articles.jsonl" not in names and "articles-00000.jsonl" in names and "articles-00003.jsonl" in names
+    for stem, suffix in (("articles", ".jsonl"), ("blocks", ".jsonl")):
+        parts = sorted(sharded.glob(f"{stem}-*{suffix}"))
+        assert b"".join(p.read_bytes() for p in parts) == (whole / f"{stem}{suffix}").read_bytes()
+    # two rejections stay under the budget: one file, with its plain name
+    assert (sharded / "rejected.jsonl").read_bytes() == (whole / "rejected.jsonl").read_bytes()
+    table = ds.dataset(sorted(str(p) for p in sharded.glob("articles-*.parquet"))).to_table()
+    assert table.to_pylist() == ds.dataset(str(whole / "articles.parquet")).to_table().to_pylist()
+    manifest = json.loads((sharded / "manifest.json").read_text(encoding="utf-8"))
+    assert "articles-00001.parquet" in manifest["outputs"]
+    assert "articles-*.parquet" in (sharded / "README.md").read_text(encoding="utf-8")
+    monkeypatch.setitem(settings(), "output", {"shard_rows": 1_000_000})
+    build(corpus, sharded, force=True)  # back to single files: no shard is left behind
+    assert sorted(p.name for p in sharded.iterdir()) == sorted(p.name for p in whole.iterdir())
