@@ -209,13 +209,18 @@ def split_title_suffix(text: str, separators: list[str], heading: str = "") -> t
     return text.strip(), ""
 
 
+TITLE_LINE_TAGS = frozenset(("line", "text", "body", "h1", "h2", "h3", "title"))
+
+
 def _title_line(doc: Document, rules: dict) -> None:
     """Find the title (breadcrumb, ``<h1>``, ``<title>`` or first line) and drop its lines."""
     head = doc.kept_blocks[: rules["breadcrumb"]["head_blocks"]]
     title = doc.meta.get("title") or ""
     from_crumb = bool(title)
     if not title:
-        first_line = head[0].text if head and _title_like(head[0].text) else ""
+        # A page's first line is its title in a text dump; in HTML, a
+        # paragraph is a paragraph (the title is in <h1>, <title> or <meta>).
+        first_line = head[0].text if head and head[0].tag in TITLE_LINE_TAGS and _title_like(head[0].text) else ""
         title = _heading_text(doc) or doc.meta.get("meta_title", "") or doc.meta.get("html_title", "") or first_line
     if not title:
         return
@@ -226,6 +231,8 @@ def _title_line(doc: Document, rules: dict) -> None:
     target = _norm(title)
     for block in head:
         if block.tag == "h1" or _norm(block.text) == target:
+            if len(doc.kept_blocks) == 1:  # the page's only text is its article, short as it is
+                break
             block.drop_as("boilerplate:repeated_title" if seen else "boilerplate:title")
             seen = True
 

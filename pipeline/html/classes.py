@@ -1,7 +1,8 @@
 """What an element's class, id and role say about it, by whole tokens.
 
 ``article-advert-body`` gives the tokens ``article``, ``advert`` and
-``body``; ``has-top-ad`` gives ``ad``. Substrings never count, so ``header``
+``body``; ``has-top-ad`` gives ``ad``. An id of more than three words is a
+heading's slug (``sharing-with-a-single-developer``) and says nothing. Substrings never count, so ``header``
 is not ``head`` and ``shadow`` is not ``ad``. Each class is also kept
 with its separators removed (``top-bar`` -> ``topbar``), and camelCase is
 split (``sideBar`` -> ``side``, ``bar``, ``sidebar``).
@@ -15,13 +16,17 @@ import re
 from ..config import load_toml
 
 TOKEN_SPLIT = re.compile(r"[\s_\-:.]+")
+MAX_ID_TOKENS = 3
 CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def tokens(node) -> frozenset[str]:
     """The lower-case tokens of ``class``, ``id`` and ``role``."""
     get = node.get
-    words = " ".join(filter(None, (get("class"), get("id"), get("role"), get("itemprop"))))
+    ident = get("id")
+    if ident and len(TOKEN_SPLIT.split(ident)) > MAX_ID_TOKENS:
+        ident = None  # a slug of a heading (`sharing-with-a-single-developer`), not a role
+    words = " ".join(filter(None, (get("class"), ident, get("role"), get("itemprop"))))
     if not words:
         return frozenset()
     return _tokens(words)
