@@ -73,7 +73,7 @@ def extract_main_content(doc: Document) -> Document:
     scores = _score_candidates(text_blocks, chars, links, rules)
     if not scores:
         return doc
-    best, top = _best_container(scores, rules["candidate"])
+    best, top = _best_container(scores, chars, rules["candidate"])
     main = _with_siblings(best, top, scores, chars, links, rules)
     total = sum(len(b.text) for b in text_blocks)
     main_chars = sum(chars.get(el, 0) for el in main)
@@ -184,7 +184,7 @@ def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
     return verdict
 
 
-def _best_container(scores: dict, cand: dict):
+def _best_container(scores: dict, chars: dict, cand: dict):
     """The top candidate, widened to the container its rivals share.
 
     Pages that wrap each paragraph in its own classed box make one box the
@@ -202,12 +202,21 @@ def _best_container(scores: dict, cand: dict):
               if scores[el] >= cand["rival_share"] * top and el not in lineage]
     if len(rivals) >= cand["min_rivals"]:
         rival_ancestors = [set(el.iterancestors()) for el in rivals]
+        shared = None
         for ancestor in best.iterancestors():
             if ancestor.tag in ("body", "html"):
                 break
             if sum(ancestor in found for found in rival_ancestors) >= cand["min_rivals"]:
-                best = ancestor
+                shared = ancestor
                 break
+        # Boxes of one article (one paragraph or step each) are alike in
+        # size and their container is the article. A rival holding far more
+        # text than the top box is the article itself, beside a feed of boxes.
+        biggest = max([best, *rivals], key=lambda el: chars.get(el, 0))
+        if chars.get(biggest, 0) >= cand["bigger_rival"] * chars.get(best, 0):
+            best = biggest
+        elif shared is not None:
+            best = shared
     last = scores.get(best, top)
     for ancestor in best.iterancestors():
         if ancestor.tag in ("body", "html"):
