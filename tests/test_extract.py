@@ -66,6 +66,7 @@ def problems(doc: Document, spec: dict) -> list[str]:
     text = key(doc.clean_text)
     out += [f"missing {s!r}" for s in spec.get("with", []) if key(s) not in text]
     out += [f"kept {s!r}" for s in spec.get("without", []) if key(s) in text]
+    out += [f"{text.count(key(s))} times {s!r}" for s in spec.get("once", []) if text.count(key(s)) != 1]
     return out
 
 
