@@ -71,3 +71,12 @@ def test_no_column_shadows_a_pandas_attribute():
     frame = pd.DataFrame()
     for schema in SCHEMAS.values():
         assert [n for n in schema.names if hasattr(frame, n)] == []
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_pandas_reads_jsonl_and_parquet_with_equal_dtypes(name, varied):
+    pd = pytest.importorskip("pandas")
+    from_json = pd.read_json(varied / f"{name}.jsonl", lines=True, engine="pyarrow", dtype_backend="pyarrow")
+    from_parquet = pd.read_parquet(varied / f"{name}.parquet", dtype_backend="pyarrow")
+    assert list(from_json.columns) == list(from_parquet.columns)
+    assert [c for c in from_json.columns if from_json[c].dtype != from_parquet[c].dtype] == []
