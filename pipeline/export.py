@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .card import write_card
-from .records import jsonl_path, read_jsonl
+from .records import jsonl_paths, read_rows
 
 FORMATS = ("dolma", "hf")
 MARKER = ".pipeline-export"
@@ -63,7 +63,7 @@ def export(processed: Path, out: Path, fmt: str, source: str = SOURCE, added: st
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     processed, out = Path(processed), Path(out)
     manifest_path = processed / "manifest.json"
-    if not manifest_path.is_file() or jsonl_path(processed, "articles") is None:
+    if not manifest_path.is_file() or not jsonl_paths(processed, "articles"):
         raise FileNotFoundError(f"no built dataset in {processed}: run `pipeline build --out {processed}` first")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -107,9 +107,8 @@ def dolma_document(row: dict, source: str, added: str, paths: list[str], pipelin
 
 
 def _dolma(processed: Path, out: Path, manifest: dict, source: str, added: str, summary: ExportSummary) -> None:
-    articles = jsonl_path(processed, "articles")
     paths: dict[str, list[str]] = {}
-    for row in read_jsonl(articles):  # first pass: which file names share an id
+    for row in read_rows(processed, "articles"):  # first pass: which file names share an id
         paths.setdefault(row["id"], []).append(row["source"])
     pipeline = {"version": manifest.get("pipeline_version", ""), "fingerprint": manifest.get("fingerprint", "")}
     documents = out / "documents"
@@ -117,7 +116,7 @@ def _dolma(processed: Path, out: Path, manifest: dict, source: str, added: str, 
     shard = None
     written: set[str] = set()
     try:
-        for row in read_jsonl(articles):
+        for row in read_rows(processed, "articles"):
             if row["id"] in written:
                 summary.merged += 1
                 continue
@@ -136,12 +135,17 @@ def _dolma(processed: Path, out: Path, manifest: dict, source: str, added: str, 
 
 
 def _hf(processed: Path, out: Path, manifest: dict, summary: ExportSummary) -> None:
-    for name in ("articles.parquet", "items.parquet"):
-        if not (processed / name).is_file():
-            raise FileNotFoundError(f"{processed / name} is missing: rebuild the dataset")
-        shutil.copyfile(processed / name, out / name)
-        summary.files += 1
-    write_card(out / "README.md", {**manifest, "outputs": ["articles.parquet", "items.parquet"]})
+    copied = []
+    for stem in ("articles", "items"):  # the one file, or its numbered shards
+        names = [f"{stem}.parquet"] if (processed / f"{stem}.parquet").is_file() else \
+            sorted(p.name for p in processed.glob(f"{stem}-[0-9][0-9][0-9][0-9][0-9].parquet"))
+        if not names:
+            raise FileNotFoundError(f"{processed / stem}.parquet is missing: rebuild the dataset")
+        for name in names:
+            shutil.copyfile(processed / name, out / name)
+        copied += names
+    summary.files = len(copied) + 1
+    write_card(out / "README.md", {**manifest, "outputs": copied})
     summary.files += 1
     summary.documents = manifest.get("counts", {}).get("articles", 0)
 

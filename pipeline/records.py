@@ -233,6 +233,26 @@ def jsonl_path(out_dir: Path, stem: str) -> Path | None:
     return None
 
 
+def jsonl_paths(out_dir: Path, stem: str) -> list[Path]:
+    """The files holding ``stem``'s rows: the one file (plain or gzipped), or
+    its numbered shards in order (``stem-00000.jsonl``...); ``[]`` when the
+    build did not write it."""
+    single = jsonl_path(out_dir, stem)
+    if single:
+        return [single]
+    for suffix in (".jsonl", ".jsonl.gz"):
+        shards = sorted(Path(out_dir).glob(f"{stem}-[0-9][0-9][0-9][0-9][0-9]{suffix}"))
+        if shards:
+            return shards
+    return []
+
+
+def read_rows(out_dir: Path, stem: str) -> Iterator[dict]:
+    """Every row of ``stem`` in a built dataset, across shards, one at a time."""
+    for path in jsonl_paths(out_dir, stem):
+        yield from read_jsonl(path)
+
+
 def read_jsonl(path: Path) -> Iterator[dict]:
     """The rows of a JSONL output, plain or gzipped, one at a time."""
     opener = gzip.open if str(path).endswith(".gz") else open

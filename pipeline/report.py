@@ -41,7 +41,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .records import jsonl_path, read_jsonl
+from .records import jsonl_paths, read_rows
 
 # A file that marks a directory as a report, so it may be replaced whole.
 MARKER = ".pipeline-report"
@@ -230,11 +230,6 @@ class _Article:
 
 # ---------------------------------------------------------------- reading
 
-def _jsonl(path: Path | None):
-    """Rows of a JSONL output, plain or gzipped; nothing when it was not written."""
-    return read_jsonl(path) if path else iter(())
-
-
 def _take(rows, n: int, key: str, doc_id: str, name: str, skip: frozenset = frozenset()) -> list[dict]:
     """The next ``n`` rows of a stream, all belonging to ``doc_id``; rows of
     the ids in ``skip`` (duplicates left out of the articles) are passed over."""
@@ -295,7 +290,7 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
     processed = Path(processed)
     out = Path(out) if out else processed / "report"
     missing = [n for n in ("manifest.json",) if not (processed / n).exists()]
-    missing += [f"{n}.jsonl" for n in ("articles",) if jsonl_path(processed, n) is None]
+    missing += [f"{n}.jsonl" for n in ("articles",) if not jsonl_paths(processed, n)]
     if missing:
         raise FileNotFoundError(f"no built dataset in {processed}/ (missing {', '.join(missing)}): "
                                 "run `make` or `pipeline build` first")
@@ -304,12 +299,12 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
                               "choose another --out or remove it")
     manifest = json.loads((processed / "manifest.json").read_text(encoding="utf-8"))
     rows = []
-    for row in _jsonl(jsonl_path(processed, "articles")):
+    for row in read_rows(processed, "articles"):
         row.pop("text", None)  # the pages read it again; the overview does not need it
         rows.append(row)
-    rejected = list(_jsonl(jsonl_path(processed, "rejected")))
+    rejected = list(read_rows(processed, "rejected"))
     audit = audit_level(processed)
-    copies = list(_jsonl(jsonl_path(processed, "duplicates")))
+    copies = list(read_rows(processed, "duplicates"))
     articles = [_Article(row, name, Counter(), Counter())
                 for row, name in zip(rows, page_names([str(r.get("id", "")) for r in rows]))]
 
@@ -331,9 +326,9 @@ def write_report(processed: Path, out: Path | None = None) -> ReportSummary:
 
 def audit_level(processed: Path) -> str:
     """``full``, ``removed`` or ``none``: which audit files the build wrote."""
-    if jsonl_path(processed, "blocks"):
+    if jsonl_paths(processed, "blocks"):
         return "full"
-    return "removed" if jsonl_path(processed, "removed") else "none"
+    return "removed" if jsonl_paths(processed, "removed") else "none"
 
 
 # What a report without the full audit cannot show, said on every page.
@@ -366,10 +361,10 @@ def _write_article_pages(processed: Path, pages: Path, articles: list[_Article],
 
     The audit files also hold the blocks of duplicates (label, don't
     delete) whose rows the articles leave out: ``copies`` are their ids."""
-    blocks = _jsonl(jsonl_path(processed, "blocks"))
-    removed = _jsonl(jsonl_path(processed, "removed")) if audit == "removed" else iter(())
-    items = _jsonl(jsonl_path(processed, "items"))
-    texts = _jsonl(jsonl_path(processed, "articles"))
+    blocks = read_rows(processed, "blocks")
+    removed = read_rows(processed, "removed") if audit == "removed" else iter(())
+    items = read_rows(processed, "items")
+    texts = read_rows(processed, "articles")
     total = 0
     for i, article in enumerate(articles):
         row = article.row

@@ -142,3 +142,26 @@ def test_export_without_a_dataset_says_what_to_do(tmp_path, capsys):
         == EXIT_NOINPUT
     assert "pipeline build" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_sharded_dataset_is_reported_and_exported_whole(tmp_path, monkeypatch):
+    """Past ``[output] shard_rows`` the files come in numbered shards; readers take them all."""
+    from conftest import RAW
+
+    from pipeline.build import build
+    from pipeline.config import settings
+    from pipeline.report import write_report
+
+    monkeypatch.setitem(settings()["output"], "shard_rows", 1)
+    out = tmp_path / "processed"
+    build(RAW, out, audit="removed", compress=True)
+    assert (out / "articles-00001.jsonl.gz").exists() and not (out / "articles.jsonl.gz").exists()
+    n_articles = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["articles"]
+    summary = write_report(out)
+    assert summary.articles == n_articles
+    assert export(out, tmp_path / "dolma", "dolma", added=ADDED).documents == n_articles
+    assert len(list(dolma_rows(tmp_path / "dolma"))) == n_articles
+    export(out, tmp_path / "hf", "hf")
+    shards = sorted(p.name for p in (tmp_path / "hf").glob("articles-*.parquet"))
+    assert len(shards) == n_articles
+    assert "articles-*.parquet" in (tmp_path / "hf" / "README.md").read_text(encoding="utf-8")
