@@ -69,7 +69,7 @@ def extract_main_content(doc: Document) -> Document:
     if not text_blocks or not _is_html_page(doc, root):
         mark_zones(blocks)  # a text dump with tags: the boilerplate stage judges them
         return doc
-    chars, links = _text_below(text_blocks)
+    chars, links = _text_below(root, text_blocks)
     scores = _score_candidates(text_blocks, chars, links, rules)
     if not scores:
         return doc
@@ -93,17 +93,23 @@ def _is_html_page(doc: Document, root) -> bool:
     return count >= _rules()["page"]["min_block_elements"] + 2  # libxml2's own <html><body>
 
 
-def _text_below(blocks: list[Block]) -> tuple[dict, dict]:
+def _text_below(root, blocks: list[Block]) -> tuple[dict, dict]:
     """Characters and link characters of kept text under every element."""
     chars: dict = {}
     links: dict = {}
     for block in blocks:
-        n, k = len(block.text), block.link_chars
         node = block.node
-        while node is not None:
-            chars[node] = chars.get(node, 0) + n
-            links[node] = links.get(node, 0) + k
-            node = node.getparent()
+        chars[node] = chars.get(node, 0) + len(block.text)
+        links[node] = links.get(node, 0) + block.link_chars
+    # Reversed document order meets every element after all its descendants.
+    for el in reversed(list(root.iter())):
+        n = chars.get(el)
+        if n is None:
+            continue
+        parent = el.getparent()
+        if parent is not None:
+            chars[parent] = chars.get(parent, 0) + n
+            links[parent] = links.get(parent, 0) + links[el]
     return chars, links
 
 
