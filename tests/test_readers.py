@@ -134,6 +134,15 @@ def test_jsonl_is_known_by_content_under_any_name(tmp_path):
     assert [r.source for r in records(path)] == ["export.txt#0", "export.txt#1"]
 
 
+def test_jsonl_with_a_first_line_longer_than_the_sniffed_bytes(tmp_path):
+    big = page(1).decode() + "<p>" + "Long page. " * 20000 + "</p>"
+    path = tmp_path / "crawl.dump.gz"
+    path.write_bytes(gzip.compress((json.dumps({"url": "https://example.org/1", "html": big}) + "\n"
+                                    + json.dumps({"url": "https://example.org/2", "html": page(2).decode()})).encode()))
+    got = records(path)
+    assert [r.source for r in got] == ["crawl.dump.gz#0", "crawl.dump.gz#1"] and got[0].raw == big.encode()
+
+
 def test_a_page_that_starts_with_a_brace_is_still_a_page(tmp_path):
     path = tmp_path / "note.txt"
     path.write_text('{"title": "not a page field"}\nA page about braces in JSON.', encoding="utf-8")

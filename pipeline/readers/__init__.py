@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import zlib
 from dataclasses import dataclass
@@ -111,14 +112,18 @@ def sniff(path: Path, name: str) -> tuple[str, bytes]:
 
 def _looks_like_jsonl(body: bytes) -> bool:
     """The first line is a JSON object with one of the configured page fields."""
-    first = body.lstrip().split(b"\n", 1)[0]
+    first, newline, _ = body.lstrip().partition(b"\n")
     if not first.startswith(b"{"):
         return False
+    fields = settings()["input"]["records"]["page_fields"]
     try:
         obj = json.loads(first)
     except ValueError:
-        return False
-    fields = settings()["input"]["records"]["page_fields"]
+        if newline:
+            return False
+        # A first line longer than the sniffed bytes (a whole page in it): a page field
+        # as a key of the object is enough to tell.
+        return any(re.search(rb'"%s"\s*:\s*"' % re.escape(f.encode()), first) for f in fields)
     return isinstance(obj, dict) and any(isinstance(obj.get(f), str) for f in fields)
 
 
