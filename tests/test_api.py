@@ -84,3 +84,9 @@ def test_process_gives_the_labelled_blocks():
 def test_the_package_is_typed():
     assert (Path(pipeline.__file__).parent / "py.typed").exists()
     assert pipeline.clean.__annotations__["return"] in ("Article", pipeline.Article)
+
+
+def test_the_docstring_example_runs():
+    import doctest
+
+    assert doctest.testmod(pipeline).failed == 0
