@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 import time
 import zlib
 from collections import Counter
@@ -31,10 +32,11 @@ from pathlib import Path
 from . import __version__, dedup
 from . import workers as engines
 from .config import rules_fingerprint, settings
+from .document import Rejected
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
 from .progress import Progress
-from .readers import list_inputs, read_input, read_records, read_stream, sniff  # noqa: F401 (the API)
-from .writers import OUTPUTS, Writers, output_names  # noqa: F401 (OUTPUTS: the default files)
+from .readers import Record, list_inputs, read_input, read_records, read_stream, sniff, symlink_problem  # noqa: F401
+from .writers import OUTPUTS, OutLocked, Writers, lock_out_dir, output_names  # noqa: F401 (the API)
 
 LIBRARIES = ("chardet", "charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin", "warcio")
@@ -115,22 +117,34 @@ class _Tally:
 def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
           progress: bool = False, force: bool = False, workers: int = 0,
           dask: str | None = None, audit: str = "full", compress: bool = False,
-          parquet: str = "zstd") -> Summary:
+          parquet: str = "zstd", follow_symlinks: bool = False) -> Summary:
     """Rebuild ``out_dir`` from ``raw_dir``; see the module docstring.
 
     ``workers`` worker processes run the pages (0: this process);
     ``dask`` is the address of a Dask scheduler to run them on instead.
     ``audit`` (``full``, ``removed``, ``none``) chooses the audit files,
     ``compress`` gzips the JSON Lines, ``parquet`` is the Parquet codec.
+    A symbolic link in ``raw_dir`` to a file outside it, or to anything but
+    a regular file, is rejected as ``symlink`` unless ``follow_symlinks``.
+    Raises :class:`OutLocked` when another build is writing ``out_dir``.
     """
     start = time.perf_counter()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"no input directory {raw_dir}: put the pages to clean there")
+    with lock_out_dir(out_dir):
+        return _build_locked(raw_dir, out_dir, cache_dir, progress, force, workers, dask, audit, compress,
+                             parquet, follow_symlinks, start)
+
+
+def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress: bool, force: bool,
+                  workers: int, dask: str | None, audit: str, compress: bool, parquet: str,
+                  follow_symlinks: bool, start: float) -> Summary:
     summary = Summary(out_dir=str(out_dir))
-    paths = list_inputs(raw_dir, exclude=(out_dir, cache_dir))
+    paths = list_inputs(raw_dir, exclude=(out_dir, cache_dir), follow_symlinks=follow_symlinks)
     fp = fingerprint()
-    inputs = [_input_entry(p, raw_dir) for p in paths]
+    refused = {} if follow_symlinks else {p: why for p in paths if (why := symlink_problem(p, raw_dir))}
+    inputs = [_input_entry(p, raw_dir, p in refused) for p in paths]
     names = output_names(audit, compress)
     if not force and _up_to_date(out_dir, fp, inputs, summary, names, parquet):
         summary.up_to_date = True
@@ -138,7 +152,7 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
     cache = Path(cache_dir) / fp if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-    jobs = _jobs(paths, inputs, cache)
+    jobs = _jobs(paths, inputs, cache, refused)
     if dask:
         done = engines.dask(jobs, dask)
     elif workers >= 1:
@@ -193,11 +207,14 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
     return summary
 
 
-def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None):
+def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None, refused: dict[Path, str]):
     """One job per record, in input order: its task, or its result when known without running it."""
     for number, (path, entry) in enumerate(zip(paths, inputs), 1):
         counts = Counter()
-        for record in read_records(path, entry["path"]):
+        records = read_records(path, entry["path"])
+        if path in refused:  # never opened: the link's target is not ours to read
+            records = [Record(entry["path"], rejected=Rejected("symlink", refused[path]))]
+        for record in records:
             sha256 = record.sha256
             job = {"source": record.source, "sha256": sha256, "file": number - 1, "entry": entry, "counts": counts}
             counts["records"] += 1
@@ -220,16 +237,30 @@ def _finish(job: dict, result: dict, cache: Path | None) -> None:
     """Cache a fresh result and note the file's status."""
     fresh = not job.get("cached") and not job.get("transient") and result.get("reason") not in TRANSIENT
     if cache and fresh and job.get("key"):
-        entry = cache / f"{job['key']}.json.gz"
-        tmp = entry.with_suffix(".tmp")
-        # Fastest gzip level: a page's JSON shrinks about 6x for a fraction of a millisecond.
-        tmp.write_bytes(gzip.compress(json.dumps(result, ensure_ascii=False).encode("utf-8"), compresslevel=1))
-        os.replace(tmp, entry)
+        _store(cache, job["key"], result)
     counts = job["counts"]
     counts[result["status"]] += 1
     entry = job["entry"]
     statuses = [s for s in ("ok", "rejected") if counts[s]]
     entry["status"] = statuses[0] if len(statuses) == 1 else "mixed"
+
+
+def _store(cache: Path, key: str, result: dict) -> None:
+    """Write a cache entry under a temporary name of its own, then rename it into place.
+
+    The name is unique (another build sharing the cache writes its own) and
+    created exclusively, so a link planted in the cache is never written
+    through; an interrupted write leaves no temporary file behind.
+    """
+    fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{key}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # Fastest gzip level: a page's JSON shrinks about 6x for a fraction of a millisecond.
+            f.write(gzip.compress(json.dumps(result, ensure_ascii=False).encode("utf-8"), compresslevel=1))
+        os.replace(tmp, cache / f"{key}.json.gz")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _cache_key(record, sha256: str) -> str:
@@ -246,16 +277,32 @@ def _cached(cache: Path | None, key: str | None) -> dict | None:
         return None
     path = cache / f"{key}.json.gz"
     try:
-        return json.loads(gzip.decompress(path.read_bytes()))
+        result = json.loads(gzip.decompress(path.read_bytes()))
     except (OSError, EOFError, ValueError, zlib.error):  # missing, or damaged: recomputed
         return None
+    if not _whole(result):  # a partial or foreign entry: recomputed too
+        return None
+    return result
 
 
-def _input_entry(path: Path, raw_dir: Path) -> dict:
+def _whole(result) -> bool:
+    """Does a cached result have the fields the build reads?"""
+    if not isinstance(result, dict):
+        return False
+    if result.get("status") == "rejected":
+        return isinstance(result.get("reason"), str) and isinstance(result.get("detail"), str)
+    return (result.get("status") == "ok" and isinstance(result.get("article"), dict)
+            and isinstance(result.get("items"), list) and isinstance(result.get("removed_rules"), list)
+            and all(isinstance(result.get(k), str) for k in ("removed_jsonl", "blocks_jsonl")))
+
+
+def _input_entry(path: Path, raw_dir: Path, refused: bool = False) -> dict:
     h = hashlib.sha256()
     size = 0
     # A file name that is not UTF-8 is kept readable with escapes.
     name = os.fsencode(path.relative_to(raw_dir).as_posix()).decode("utf-8", "backslashreplace")
+    if refused:  # a symbolic link the build does not follow: its target is neither read nor measured
+        return {"path": name, "sha256": "", "bytes": 0}
     try:
         info = path.stat()
         size = info.st_size
@@ -291,7 +338,9 @@ def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary,
         return False  # the same pages, written with other choices
     if TRANSIENT & set(manifest.get("rejections", {})):  # pages that deserve another try
         return False
-    summary.documents = manifest.get("counts", {}).get("documents", 0)
+    counts = manifest.get("counts", {})
+    summary.documents = counts.get("documents", 0)
+    summary.articles, summary.rejected = counts.get("articles", 0), counts.get("rejected", 0)
     return True
 
 

@@ -12,11 +12,12 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 from . import __version__
-from .build import build, read_input, read_stream
+from .build import OutLocked, build, read_input, read_stream
 from .config import ConfigError, use_config
 from .dedup import explain as explain_duplicates
 from .document import Rejected
@@ -26,13 +27,14 @@ from .records import block_rows, clean_record
 from .stages import process
 
 EXIT_FAILED = 1      # ran, but a gate or an optional step failed (eval below --min-*, screenshot)
-EXIT_REJECTED = 2    # clean/explain: the page cannot become an article
+EXIT_REJECTED = 2    # no article: clean/explain's page, or every input of a build, was rejected
 EXIT_USAGE = 64      # the command line is wrong
 EXIT_DATAERR = 65    # a dataset to read is damaged or inconsistent
 EXIT_NOINPUT = 66    # an input file or directory does not exist
 EXIT_UNAVAILABLE = 69  # build --dask: no scheduler at the address
 EXIT_INTERNAL = 70   # a bug
 EXIT_CANTCREAT = 73  # an output cannot be written where asked
+EXIT_LOCKED = 75     # build: another build is writing the same --out (EX_TEMPFAIL: try again later)
 EXIT_CONFIG = 78     # the --config file (or PIPELINE_CONFIG) is missing or wrong
 
 log = logging.getLogger("pipeline")
@@ -66,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="pipeline", parents=[common], description="Clean scraped content-farm pages into an auditable dataset.",
                      epilog="Run `pipeline COMMAND --help` for a command's options. Exit statuses: "
-                            "0 ok, 1 gate failed, 2 page rejected, 64 usage, 65 damaged dataset, "
-                            "66 input missing, 69 no Dask scheduler, 70 internal error, 73 cannot write output, 78 bad config.")
+                            "0 ok, 1 gate failed, 2 page (or every input) rejected, 64 usage, 65 damaged dataset, "
+                            "66 input missing, 69 no Dask scheduler, 70 internal error, 73 cannot write output, "
+                            "75 --out locked by another build, 78 bad config.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -94,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker processes for the pages (default: the number of cores; 0: in this process)")
     p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                    help="run the pages on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs `distributed`)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="read symbolic links in --raw that lead outside it or to a directory "
+                        "(default: reject them as `symlink`)")
 
     for name, helptext, description in (
             ("clean", "print one page's cleaned article as JSON",
@@ -196,10 +202,16 @@ def _build(args) -> int:
             log.warning("cannot use the cache %s (%s); building without it", cache, exc.strerror or exc)
             cache = None
     log.info("cache: %s", cache or "none")
+    # SIGTERM unwinds like Ctrl-C: the build removes its temporary files and
+    # the previous dataset stays whole.
+    previous = _on_sigterm(_terminate)
     try:
         summary = build(args.raw, args.out, cache_dir=cache, progress=not args.quiet, force=args.force,
                         workers=workers, dask=args.dask, audit=args.audit, compress=args.compress,
-                        parquet=args.parquet_compression)
+                        parquet=args.parquet_compression, follow_symlinks=args.follow_symlinks)
+    except OutLocked as exc:
+        print(f"pipeline build: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except FileNotFoundError as exc:
         print(f"pipeline build: {exc}", file=sys.stderr)
         return EXIT_NOINPUT
@@ -208,9 +220,27 @@ def _build(args) -> int:
             raise
         print(f"pipeline build: cannot reach the Dask scheduler at {args.dask}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    finally:
+        _on_sigterm(previous)
     if not args.quiet:
         print(summary.line())
+    if summary.documents and not summary.articles:
+        print(f"pipeline build: every input was rejected ({summary.documents}); "
+              f"the reasons are in {args.out}/rejected.jsonl", file=sys.stderr)
+        return EXIT_REJECTED
     return 0
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM and return the previous one (the main thread only can)."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, TypeError):  # not the main thread, or no handler to restore
+        return None
 
 
 def _eval(args) -> int:
@@ -284,7 +314,8 @@ def _one_page(command: str, path: str, dataset: Path | None = None) -> int:
         if path == "-":
             raw, source = read_stream(sys.stdin.buffer), "<stdin>"
         else:
-            raw, source = read_input(Path(path)), path
+            # A file name that is not UTF-8 is kept readable with escapes, as the build writes it.
+            raw, source = read_input(Path(path)), os.fsencode(path).decode("utf-8", "backslashreplace")
         doc = process(raw, source)
     except Rejected as exc:
         print(f"pipeline {command}: {path}: rejected ({exc.reason}): {exc.detail}", file=sys.stderr)

@@ -41,6 +41,10 @@ BINARY_MAGIC = re.compile(
 META_CHARSET = re.compile(rb"""<meta[^<>]{1,1024}charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Share of NUL bytes on one side of the byte pairs from which BOM-less
+# bytes are read as UTF-16 (Latin text has a NUL beside each character).
+UTF16_NUL_SHARE = 0.9
 
 
 def decode(doc: Document) -> Document:
@@ -66,6 +70,9 @@ def decode_bytes(raw: bytes, hint: str = "") -> tuple[str, str]:
                 raise Rejected("undecodable", f"{encoding} byte order mark but invalid {encoding}: {exc.reason}") from None
     if BINARY_MAGIC.match(raw):
         raise Rejected("binary", "starts with the signature of a binary file format")
+    bomless = _utf16_without_bom(raw)
+    if bomless:
+        return bomless
     head = raw[:65536]
     if len(CONTROL.findall(head)) > settings()["input"]["max_control_ratio"] * len(head):
         raise Rejected("binary", "too many NUL or control bytes for text")
@@ -93,6 +100,33 @@ def decode_bytes(raw: bytes, hint: str = "") -> tuple[str, str]:
     if found is None:
         raise Rejected("undecodable", "not UTF-8 and no character set fits the bytes")
     return found
+
+
+def _utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
+    """UTF-16 saved without a byte order mark, told by its NULs.
+
+    Latin text in UTF-16 has a NUL beside almost every character: after it
+    (little-endian) or before it (big-endian). Read so only when at least
+    ``UTF16_NUL_SHARE`` of the bytes on one side are NUL, hardly any on the
+    other, the bytes decode, and the text has no more control characters
+    than text may; anything else (binary data full of zeros) is not text.
+    """
+    head = raw[:4096]
+    head = head[:len(head) // 2 * 2]
+    if len(head) < 8 or len(raw) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for zeros, chars, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= UTF16_NUL_SHARE * len(zeros) and chars.count(0) <= (1 - UTF16_NUL_SHARE) * len(chars):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            sample = text[:32768]
+            if len(CONTROL_TEXT.findall(sample)) > settings()["input"]["max_control_ratio"] * len(sample):
+                return None
+            return text, codec
+    return None
 
 
 def _decode_mostly_utf8(raw: bytes) -> tuple[str, str] | None:

@@ -16,21 +16,33 @@ A large corpus is written in numbered shards: once a file holds
 the files are named ``articles-00000.parquet``, ``articles-00001.parquet``...
 (pandas, DuckDB and Hugging Face ``datasets`` load ``articles-*.parquet``
 as one table). A file that never passes the budget keeps its plain name.
+
+Writes never follow a symbolic link: one build at a time holds the lock
+on ``--out`` (:func:`lock_out_dir`), removes any temporary file an earlier
+build left, and creates each of its own afresh (exclusive create, no
+follow), so a link planted at ``.articles.jsonl.00000.tmp`` is removed,
+never written through. The final renames replace a link in ``--out``
+itself rather than the file it points to, and run with SIGINT and SIGTERM
+held back, so a signal cannot leave half the new files in place.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import gzip
 import io
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .card import write_card
+from .card import card_text
 from .config import settings
 from .records import ARTICLE_SCHEMA, ITEM_SCHEMA
 
@@ -97,15 +109,66 @@ class _Sharded:
         return [shard_name(self.name, i) for i in range(len(self.parts))]
 
 
+# A build's temporary files: ``.NAME.tmp`` and ``.NAME.NNNNN.tmp`` for an output NAME.
+TMP = re.compile(r"^\.(?P<name>.+?)(?:\.[0-9]{5})?\.tmp$")
+
+
+class OutLocked(Exception):
+    """Another build holds the lock on this output directory."""
+
+
+@contextlib.contextmanager
+def lock_out_dir(out_dir: Path):
+    """Hold an exclusive lock on ``out_dir`` (created if missing) for one build.
+
+    The lock is the directory's own (``flock`` on it), so no lock file is
+    left behind, and the system drops it when the process ends however it
+    ends. A second build raises :class:`OutLocked` at once.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            raise OutLocked(f"another build is writing to {out_dir}: wait for it to finish, "
+                            "or pass another --out") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def open_new(path: Path, binary: bool = False):
+    """A file created for writing that did not exist: never follows a link, never reuses a file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+
+def check_choices(audit: str, compress: bool, parquet: str) -> tuple[str, ...]:
+    """The file names these choices write; ValueError for an unknown choice, before anything is written."""
+    if parquet not in PARQUET_CODECS:
+        raise ValueError(f"unknown Parquet codec {parquet!r}: use one of {', '.join(PARQUET_CODECS)}")
+    return output_names(audit, compress)
+
+
 class Writers:
-    """Temporary output files, renamed into place only by :meth:`commit`."""
+    """Temporary output files, renamed into place only by :meth:`commit`.
+
+    Only the build holding :func:`lock_out_dir` may make one.
+    """
 
     def __init__(self, out_dir: Path, audit: str = "full", compress: bool = False, parquet: str = "zstd"):
-        if parquet not in PARQUET_CODECS:
-            raise ValueError(f"unknown Parquet codec {parquet!r}: use one of {', '.join(PARQUET_CODECS)}")
         self.out_dir = out_dir
-        self.names = output_names(audit, compress)
+        self.names = check_choices(audit, compress, parquet)
         out_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(out_dir.iterdir()):  # left by a killed build, or planted: removed, never followed
+            m = TMP.match(path.name)
+            if m and m.group("name") in ALL_OUTPUTS:
+                path.unlink(missing_ok=True)
         self.tmp = {name: out_dir / f".{name}.tmp" for name in ("README.md", "manifest.json")}
         budget = int(settings().get("output", {}).get("shard_rows", 0) or 0) or 1 << 62
         # Keyed by the plain name the build writes to ("blocks.jsonl"), whatever the suffix.
@@ -152,15 +215,21 @@ class Writers:
         files = self._files()
         written = [final for _, final in files] + ["README.md", "manifest.json"]
         manifest = {**manifest, "outputs": written}
-        self.tmp["manifest.json"].write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        write_card(self.tmp["README.md"], manifest)
-        for tmp, final in files + [(self.tmp["README.md"], "README.md")]:
-            os.replace(tmp, self.out_dir / final)
-        os.replace(self.tmp["manifest.json"], self.out_dir / "manifest.json")  # last: marks a complete build
-        stale = (ALL_OUTPUTS | {p.name for p in self.out_dir.iterdir() if SHARD.match(p.name)}) - set(written)
-        for name in sorted(stale):  # an earlier build's other choices, or its shards
-            (self.out_dir / name).unlink(missing_ok=True)
+        with open_new(self.tmp["manifest.json"]) as f:
+            f.write(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        with open_new(self.tmp["README.md"]) as f:
+            f.write(card_text(manifest))
+        held = {signal.SIGINT, signal.SIGTERM}
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)  # delivered once every file is in place
+        try:
+            for tmp, final in files + [(self.tmp["README.md"], "README.md")]:
+                os.replace(tmp, self.out_dir / final)
+            os.replace(self.tmp["manifest.json"], self.out_dir / "manifest.json")  # last: marks a complete build
+            stale = (ALL_OUTPUTS | {p.name for p in self.out_dir.iterdir() if SHARD.match(p.name)}) - set(written)
+            for name in sorted(stale):  # an earlier build's other choices, or its shards
+                (self.out_dir / name).unlink(missing_ok=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def abort(self) -> None:
         self._close()
@@ -176,8 +245,8 @@ def _open_jsonl(path: Path, compress: bool):
     """A text stream for JSON Lines; gzipped with no name or time in the header, so
     the same rows give the same bytes."""
     if not compress:
-        return open(path, "w", encoding="utf-8", newline="\n")
-    raw = open(path, "wb")
+        return open_new(path)
+    raw = open_new(path, binary=True)
     gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
     gz.myfileobj = raw  # closed with it: GzipFile leaves a file it was given open
     return io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
@@ -188,7 +257,8 @@ class ParquetStream:
 
     def __init__(self, path: Path, schema: pa.Schema, compression: str = "zstd"):
         self.schema = schema
-        self.writer = pq.ParquetWriter(path, schema, compression=compression)
+        self.file = open_new(path, binary=True)
+        self.writer = pq.ParquetWriter(self.file, schema, compression=compression)
         self.rows: list[dict] = []
 
     def add(self, row: dict) -> None:
@@ -204,6 +274,9 @@ class ParquetStream:
     def close(self) -> None:
         if self.writer is None:
             return
-        self.flush()
-        self.writer.close()
-        self.writer = None
+        try:
+            self.flush()
+            self.writer.close()
+        finally:
+            self.writer = None
+            self.file.close()

@@ -59,8 +59,8 @@ def add_bad_inputs(raw: Path) -> dict[str, str]:
     (raw / "scripts-only.html").write_text("<script>var a = 1;</script><style>p{}</style>", encoding="utf-8")
     return {
         "empty.txt": "empty_file", "blank.txt": "empty_file", "image.png": "binary", "nul.txt": "binary",
-        "undecodable.txt": "undecodable", BIG_NAME: "too_large", "dangling.txt": "unreadable",
-        "loop.txt": "unreadable", "deep.html": "html_too_deep", "scripts-only.html": "empty_after_cleaning",
+        "undecodable.txt": "undecodable", BIG_NAME: "too_large", "dangling.txt": "symlink",
+        "loop.txt": "symlink", "deep.html": "html_too_deep", "scripts-only.html": "empty_after_cleaning",
     }
 
 
@@ -93,7 +93,7 @@ def test_each_bad_input_gets_a_rejected_row_and_the_build_carries_on(bad_raw, tm
                                                                        len(SEEDS) + 1, len(expected))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sum(manifest["rejections"].values()) == len(expected)
-    assert manifest["rejections"]["unreadable"] == 2
+    assert manifest["rejections"]["symlink"] == 2  # the dangling link and the loop
 
 
 def test_a_too_large_page_is_rejected_without_being_read(raw_copy, tmp_path, monkeypatch):

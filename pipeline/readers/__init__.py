@@ -21,7 +21,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-import zlib
 
 from ..config import settings
 from ..document import Rejected
@@ -50,19 +49,62 @@ class Record:
         return hashlib.sha256(self.raw).hexdigest() if self.raw is not None else ""
 
 
-def list_inputs(raw_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
-    """Every non-hidden file under ``raw_dir``, in a stable order.
+def list_inputs(raw_dir: Path, exclude: tuple[Path, ...] = (), follow_symlinks: bool = False) -> list[Path]:
+    """Every non-hidden file under ``raw_dir``, in the order of their paths' bytes.
 
     Directories in ``exclude`` (the output directory and the cache) are
-    never entered, so a build never reads its own outputs as pages.
+    never entered, so a build never reads its own outputs as pages. The
+    order depends only on the bytes of the names (not on the locale or on
+    how the file system encoding decodes them), so rows come out in the
+    same order on every machine.
+
+    A symbolic link to a directory is listed like a file (for
+    :func:`symlink_problem` to reject) unless ``follow_symlinks``; then it
+    is entered, each directory once, so a link to an ancestor cannot loop.
     """
     skip = {os.path.realpath(p) for p in exclude if p is not None}
+    seen = {os.path.realpath(raw_dir)}
     found = []
-    for top, dirs, files in os.walk(raw_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")
-                   and os.path.realpath(os.path.join(top, d)) not in skip]
+    for top, dirs, files in os.walk(raw_dir, followlinks=follow_symlinks):
+        kept = []
+        for d in dirs:
+            path = os.path.join(top, d)
+            real = os.path.realpath(path)
+            if d.startswith(".") or real in skip:
+                continue
+            if os.path.islink(path) and not follow_symlinks:
+                found.append(Path(path))
+            elif real not in seen:
+                seen.add(real)
+                kept.append(d)
+        dirs[:] = kept
         found.extend(Path(top, f) for f in files if not f.startswith("."))
-    return sorted(found)
+    return sorted(found, key=lambda p: os.fsencode(p.relative_to(raw_dir).as_posix()))
+
+
+def symlink_problem(path: Path, raw_dir: Path) -> str | None:
+    """Why the symbolic link ``path`` under ``raw_dir`` is not read, or None.
+
+    A link may name any regular file inside ``raw/``. One that leads out of
+    it would publish a file from elsewhere on the machine (``/etc/passwd``,
+    a private key) in the dataset; one to a directory, a device or nothing
+    is not a page. The build rejects both as ``symlink`` unless run with
+    ``--follow-symlinks``. The target's name is not written out.
+    """
+    if not os.path.islink(path):
+        return None
+    target = os.path.realpath(path)
+    root = os.path.realpath(raw_dir)
+    if os.path.commonpath([root, target]) != root:
+        return "a symbolic link to a file outside the input directory (pass --follow-symlinks to read it)"
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return "a symbolic link to nothing (its target does not exist)"
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "something other than a regular file"
+        return f"a symbolic link to {kind} (pass --follow-symlinks to read it)"
+    return None
 
 
 def read_records(path: Path, name: str) -> Iterator[Record]:
