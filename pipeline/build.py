@@ -36,7 +36,7 @@ from .document import Rejected
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
 from .progress import Progress
 from .readers import Record, list_inputs, read_input, read_records, read_stream, sniff, symlink_problem  # noqa: F401
-from .writers import OUTPUTS, OutLocked, Writers, lock_out_dir, output_names  # noqa: F401 (the API)
+from .writers import OUTPUTS, OutLocked, Writers, check_choices, lock_out_dir, output_names  # noqa: F401 (the API)
 
 LIBRARIES = ("chardet", "charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin", "warcio")
@@ -132,6 +132,7 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"no input directory {raw_dir}: put the pages to clean there")
+    check_choices(audit, compress, parquet)
     with lock_out_dir(out_dir):
         return _build_locked(raw_dir, out_dir, cache_dir, progress, force, workers, dask, audit, compress,
                              parquet, follow_symlinks, start)
