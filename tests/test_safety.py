@@ -8,6 +8,7 @@ the dataset must be whole.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -92,13 +93,14 @@ def test_two_builds_sharing_a_cache_both_complete(raw_copy, tmp_path):
     assert tmp_leftovers(cache) == []
 
 
-@pytest.mark.parametrize("damage", ["", "{\"status\": \"ok\"}", "[1, 2]", "{\"status\": \"ok\", \"article\": {}"])
+@pytest.mark.parametrize("damage", [b"", gzip.compress(b'{"status": "ok"}'), gzip.compress(b"[1, 2]"),
+                                    gzip.compress(b'{"status": "ok", "article": {}'), b"not gzip", "truncated"])
 def test_a_missing_or_partial_cache_entry_is_recomputed(raw_copy, tmp_path, damage):
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "one", cache_dir=cache)
-    for entry in sorted(cache.rglob("*.json"))[:2]:
-        entry.write_text(damage, encoding="utf-8")
-    for entry in sorted(cache.rglob("*.json"))[2:3]:
+    for entry in sorted(cache.rglob("*.json.gz"))[:2]:
+        entry.write_bytes(entry.read_bytes()[:40] if damage == "truncated" else damage)
+    for entry in sorted(cache.rglob("*.json.gz"))[2:3]:
         entry.unlink()
     summary = build(raw_copy, tmp_path / "two", cache_dir=cache)
     assert summary.articles == len(SEEDS) and summary.cached == len(SEEDS) - 3
@@ -107,8 +109,9 @@ def test_a_missing_or_partial_cache_entry_is_recomputed(raw_copy, tmp_path, dama
 
 # --- no write through a symbolic link --------------------------------------
 
-@pytest.mark.parametrize("name", [".articles.jsonl.tmp", ".articles.parquet.tmp", ".manifest.json.tmp",
-                                  ".README.md.tmp", ".rejected.jsonl.tmp", "articles.jsonl", "manifest.json"])
+@pytest.mark.parametrize("name", [".articles.jsonl.00000.tmp", ".articles.parquet.00000.tmp", ".manifest.json.tmp",
+                                  ".README.md.tmp", ".rejected.jsonl.00000.tmp", ".articles.jsonl.tmp",
+                                  "articles.jsonl", "manifest.json"])
 def test_a_link_planted_in_out_is_never_written_through(raw_copy, tmp_path, name):
     victim = tmp_path / "victim.txt"
     victim.write_bytes(OUTSIDE_TEXT)
@@ -127,7 +130,7 @@ def test_a_link_planted_in_the_cache_is_never_written_through(raw_copy, tmp_path
     victim.write_bytes(OUTSIDE_TEXT)
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "one", cache_dir=cache)
-    for entry in cache.rglob("*.json"):  # each entry, and its old temporary name, now a link
+    for entry in cache.rglob("*.json.gz"):  # each entry, and its old temporary name, now a link
         entry.unlink()
         entry.symlink_to(victim)
         entry.with_suffix(".tmp").symlink_to(victim)
