@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: all dataset test bench bench-extract bench-adversarial bench-dedup audit screenshot clean-cache
+.PHONY: all dataset test bench bench-extract bench-adversarial bench-dedup bench-text audit screenshot clean-cache
 
 all: dataset
 
@@ -31,6 +31,10 @@ screenshot: dataset
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+# Language ID, mojibake repair and decoding on UD sentences, beside langdetect, ftfy and chardet.
+bench-text: $(STAMP)
+	$(BIN)/python bench/bench_text.py
 
 # Main-content extraction on 181 real pages, beside trafilatura (bench extra).
 bench-extract: $(STAMP)

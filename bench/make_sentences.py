@@ -22,7 +22,7 @@ TREEBANKS = {
     "UD_Chinese-GSDSimp": ("zh-hans", "zh"), "UD_Chinese-PUD": ("zh-hant", "zh"),
     "UD_Japanese-GSD": ("ja", "ja"), "UD_Korean-PUD": ("ko", "ko"), "UD_Russian-PUD": ("ru", "ru"),
     "UD_Greek-GUD": ("el", "el"), "UD_Arabic-PUD": ("ar", "ar"), "UD_Thai-PUD": ("th", "th"),
-    "UD_Hindi-PUD": ("hi", "hi"), "UD_Hebrew-HTB": ("he", "he"), "UD_Turkish-PUD": ("tr", "tr"),
+    "UD_Hindi-PUD": ("hi", "hi"), "UD_Turkish-PUD": ("tr", "tr"),
     "UD_Polish-PUD": ("pl", "pl"), "UD_Czech-PUD": ("cs", "cs"), "UD_Finnish-PUD": ("fi", "fi"),
 }
 

@@ -104,3 +104,15 @@ def test_spaces_are_normalised_after_repair():
     block = repaired("a\u00a0\u00a0b\u2028c \u3000d\u0085")
     assert block.text == "a b c d…"  # a lone NEL is cp1252’s ellipsis byte read as Latin-1
     assert repaired("Ã\u00a0 la maison").text == "à la maison"
+
+
+def test_a_page_mixing_correct_and_garbled_lines_is_repaired_whole():
+    """Correct UTF-8 lines and GBK-read-as-cp1252 lines, saved together as UTF-8."""
+    from pipeline.stages import process
+
+    good = ["今天天气很好，我们一起去公园散步。", "公园里有很多人在跑步和打太极拳。"]
+    bad = ["有一些人喜欢在周末去图书馆看书。", "也有人喜欢去爬山或者去海边游泳。"]
+    garbled = [line.encode("gbk").decode("sloppy-windows-1252") for line in bad]
+    page = "\n".join([good[0], garbled[0], good[1], garbled[1]]).encode("utf-8")
+    text = process(page, "mixed.txt").clean_text
+    assert all(line in text for line in good + bad), text
