@@ -115,6 +115,9 @@ def _read_head(doc: Document, rules: dict) -> None:
                 if value:
                     doc.meta.setdefault(key, value)
             break
+    else:
+        if doc.extracted:
+            _crumb_above_article(doc, rules)
     _html_title(doc, rules)
     _title_line(doc, rules)
     for block in doc.kept_blocks[: rules["published"]["head_blocks"]]:
@@ -125,6 +128,37 @@ def _read_head(doc: Document, rules: dict) -> None:
             break
     _drop_copyright(doc, rules)
     _drop_credits(doc, rules)
+    _drop_notices(doc, rules)
+
+
+def _crumb_above_article(doc: Document, rules: dict) -> None:
+    """A ``当前位置：首页 > …`` trail above the article found in the DOM.
+
+    The main-content stage dropped it for lying outside the article; its
+    site and category are still the page's. Only a trail that announces
+    itself (a prefix or a home link first) counts: a menu is no trail.
+    """
+    cfg = rules["breadcrumb"]
+    for block in doc.blocks:
+        if block.kept and block.tag != "title":
+            break
+        # Only an unnamed container: a <nav> or a `menu` class is a menu.
+        if block.drop != "extract:outside_main" or len(block.text) > cfg["max_chars"]:
+            continue
+        key = fold(block.text)
+        announced = any(key.startswith(p) for p in cfg["prefixes"]) or any(
+            key.startswith(h) and key[len(h):].lstrip()[:1] in (">", "»", "›", "/", "|", "＞", "-", "–")
+            for h in cfg["home_words"])
+        crumb = parse_breadcrumb(block.text, cfg) if announced else None
+        if crumb:
+            title = crumb["title"]
+            category = crumb["category"]
+            if _norm(title) != _norm(_heading_text(doc)):
+                category = " > ".join(p for p in (category, title) if p)
+            for key_name, value in (("site", crumb["site"]), ("category", category)):
+                if value:
+                    doc.meta.setdefault(key_name, value)
+            return
 
 
 def parse_breadcrumb(text: str, cfg: dict) -> dict | None:
@@ -270,6 +304,11 @@ def parse_published(text: str, cfg: dict) -> str | None:
         # The line is the date and byline fields, not the date and prose.
         if found and _byline_only(found[1], cfg):
             return found[0]
+    # A byline with its date: "By Ann Lee, March 3, 2024", "Por Lucía Ferrer, 5 de noviembre de 2024".
+    if len(text) <= cfg["byline_max_chars"] and any(key.startswith(word) for word in cfg["byline_words"]):
+        found = match_date(key)
+        if found and _byline_only(found[1], cfg):
+            return found[0]
     return None
 
 
@@ -325,6 +364,15 @@ def _drop_credits(doc: Document, rules: dict) -> None:
                 break
 
 
+def _drop_notices(doc: Document, rules: dict) -> None:
+    cfg = rules["notice"]
+    for block in doc.kept_blocks:
+        if len(block.text) <= cfg["max_chars"]:
+            key = fold(block.text)
+            if any(phrase in key for phrase in cfg["phrases"]):
+                block.drop_as("boilerplate:notice")
+
+
 def _drop_copyright(doc: Document, rules: dict) -> None:
     cfg = rules["copyright"]
     for block in doc.kept_blocks:
@@ -373,7 +421,8 @@ def is_footer_marker(text: str, cfg: dict) -> bool:
 
 
 def _resumes_article(text: str, cfg: dict) -> bool:
-    return len(text) >= cfg["resume_min_chars"] and len(SENTENCE_MARK.findall(text)) >= cfg["resume_min_sentences"]
+    size = len(text) + cfg.get("cjk_extra_weight", 0) * len(CJK.findall(text))
+    return size >= cfg["resume_min_chars"] and len(SENTENCE_MARK.findall(text)) >= cfg["resume_min_sentences"]
 
 
 def _drop_link_lists(doc: Document, rules: dict) -> None:

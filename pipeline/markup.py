@@ -23,9 +23,9 @@ HAS_MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|!--|/[a-zA-Z])")
 def markup(doc: Document) -> Document:
     """Turn ``doc.text`` into ``doc.blocks``."""
     if HAS_MARKUP.search(doc.text):
-        doc.blocks, title, doc.html_root = walk(doc.text)
-        if title:
-            doc.meta.setdefault("html_title", title)
+        # The <title> block is read by the boilerplate stage, which splits
+        # off the site name.
+        doc.blocks, _, doc.html_root = walk(doc.text)
     else:
         doc.blocks = [Block(line, tag="line") for line in split_lines(doc.text)]
     return doc

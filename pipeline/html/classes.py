@@ -2,7 +2,8 @@
 
 ``article-advert-body`` gives the tokens ``article``, ``advert`` and
 ``body``; ``has-top-ad`` gives ``ad``. An id of more than three words is a
-heading's slug (``sharing-with-a-single-developer``) and says nothing. Substrings never count, so ``header``
+heading's slug (``sharing-with-a-single-developer``) and says nothing, and
+so does the id of a heading (an in-page anchor: ``<h2 id="related-work">``). Substrings never count, so ``header``
 is not ``head`` and ``shadow`` is not ``ad``. Each class is also kept
 with its separators removed (``top-bar`` -> ``topbar``), and camelCase is
 split (``sideBar`` -> ``side``, ``bar``, ``sidebar``).
@@ -17,6 +18,7 @@ from ..config import load_toml
 
 TOKEN_SPLIT = re.compile(r"[\s_\-:.]+")
 MAX_ID_TOKENS = 3
+HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
@@ -24,7 +26,7 @@ def tokens(node) -> frozenset[str]:
     """The lower-case tokens of ``class``, ``id`` and ``role``."""
     get = node.get
     ident = get("id")
-    if ident and len(TOKEN_SPLIT.split(ident)) > MAX_ID_TOKENS:
+    if ident and (node.tag in HEADINGS or len(TOKEN_SPLIT.split(ident)) > MAX_ID_TOKENS):
         ident = None  # a slug of a heading (`sharing-with-a-single-developer`), not a role
     words = " ".join(filter(None, (get("class"), ident, get("role"), get("itemprop"))))
     if not words:

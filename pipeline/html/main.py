@@ -33,14 +33,14 @@ import re
 from ..config import load_toml
 from ..document import Block, Document
 from .classes import tokens, zone_of
-from .tree import BLOCK_TAGS
+from .tree import BLOCK_TAGS, EXPLICIT_ROOT, is_hidden
 
 PARAGRAPH_TAGS = frozenset("p pre td blockquote div section article text dd main center font span".split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # Elements that are never article text wherever they are; their rule is
 # `extract:<name>`. Captions are credits and picture descriptions.
 TAG_ZONES = {"figcaption": "caption"}
-HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 COMMAS = re.compile(r"[,，、،]")
 SPACE = re.compile(r"\s+")
 
@@ -66,12 +66,17 @@ def extract_main_content(doc: Document) -> Document:
     rules = _rules()
     blocks = [b for b in doc.blocks if b.node is not None and isinstance(b.node.tag, str)]
     text_blocks = [b for b in blocks if b.kept and b.tag != "title"]
-    if not text_blocks or not _is_html_page(doc, root):
-        mark_zones(blocks)  # a text dump with tags: the boilerplate stage judges them
+    if not text_blocks:
         return doc
     chars, links = _text_below(root, text_blocks)
+    if not _is_html_page(doc, root):
+        # A text dump with tags: the boilerplate stage judges its zones, but a
+        # zone holding most of the page (a wrapping <form>) is none.
+        mark_zones(blocks, chars, sum(len(b.text) for b in text_blocks))
+        return doc
     scores = _score_candidates(text_blocks, chars, links, rules)
-    if not scores:
+    if not scores:  # no paragraph anywhere: the text rules decide
+        mark_zones(blocks, chars, sum(len(b.text) for b in text_blocks))
         return doc
     best, top = _best_container(scores, chars, rules["candidate"])
     main = _with_siblings(best, top, scores, chars, links, rules)
@@ -87,7 +92,8 @@ def extract_main_content(doc: Document) -> Document:
 
 
 def _is_html_page(doc: Document, root) -> bool:
-    if any(b.tag in ("html", "body") for b in doc.blocks):
+    """A page that wrote ``<html>`` or ``<body>``, or has many block elements."""
+    if EXPLICIT_ROOT.search(doc.text):
         return True
     count = sum(1 for el in root.iter() if isinstance(el.tag, str) and el.tag in BLOCK_TAGS)
     return count >= _rules()["page"]["min_block_elements"] + 2  # libxml2's own <html><body>
@@ -136,14 +142,15 @@ def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict
     total = sum(len(b.text) for b in blocks)
     memo: dict = {}
     for block in blocks:
-        if block.tag not in PARAGRAPH_TAGS or len(block.text) < para["min_chars"]:
+        size = len(block.text) + para["cjk_extra_weight"] * len(CJK.findall(block.text))
+        if block.tag not in PARAGRAPH_TAGS or size < para["min_chars"]:
             continue
         if block.link_chars * 2 > len(block.text):
             continue
         # A comment thread or sidebar votes for nothing, as in readability.
         if _unlikely(block.node, chars, total, cand, memo):
             continue
-        points = 1 + len(COMMAS.findall(block.text)) + min(len(block.text) / para["chars_per_point"],
+        points = 1 + len(COMMAS.findall(block.text)) + min(size / para["chars_per_point"],
                                                             para["max_length_points"])
         # A paragraph scores its ancestors. Text standing beside block
         # children in a container is a paragraph of that container.
@@ -156,15 +163,6 @@ def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict
             raw[node] += points / (1 if level == 0 else 2 if level == 1 else 3 * level)
             node = node.getparent()
     return {el: score * (1 - _link_density(el, chars, links)) for el, score in raw.items()}
-
-
-def is_hidden(el) -> bool:
-    """Hidden from readers by ``hidden``, ``aria-hidden`` or an inline style."""
-    get = el.get
-    if get("hidden") is not None or get("aria-hidden") == "true":
-        return True
-    style = get("style")
-    return bool(style and HIDDEN_STYLE.search(style))
 
 
 def _unlikely(el, chars: dict, total: int, cand: dict, memo: dict) -> bool:
@@ -355,8 +353,9 @@ def _own_zone(el, zones: frozenset, keep: frozenset, chars: dict, zone_limit: fl
 def mark_zones(blocks: list[Block], chars: dict | None = None, total: int = 0) -> None:
     """Score each block ``zone:NAME`` after the innermost zone element around it.
 
-    With ``chars``, an element holding more than half the page's text names
-    nothing: a class on ``<body>`` or a whole-page wrapper is not furniture.
+    With ``chars``, an element holding more than half the page's text (and
+    at least ``wrapper_min_chars``) names nothing: a class on ``<body>`` or a
+    whole-page wrapper is not furniture, while a page that is only a menu is.
     """
     memo: dict = {}
     for block in blocks:
@@ -367,7 +366,7 @@ def mark_zones(blocks: list[Block], chars: dict | None = None, total: int = 0) -
             if el in memo:
                 zone = memo[el]
                 break
-            if chars is not None and chars.get(el, 0) * 2 > total:
+            if chars is not None and chars.get(el, 0) * 2 > total and chars[el] >= _rules()["fallback"]["wrapper_min_chars"]:
                 break
             path.append(el)
             zone = zone_of(el)

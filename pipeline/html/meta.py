@@ -29,6 +29,7 @@ SPACES = re.compile(r"\s+")
 LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 ISO_DATE = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?:\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 MAX_JSON_LD = 200_000
+BY_PREFIX = re.compile(r"^(?:by|por|par|von|di|door|przez|автор|от|από)\s*:?\s+", re.I)
 # Cheap pre-selection in C; the token test in Python decides.
 CRUMB_CANDIDATES = etree.XPath("//*[contains(@class, 'rumb') or contains(@id, 'rumb') or "
                                "contains(@class, 'RUMB') or contains(@id, 'RUMB') or @aria-label]")
@@ -58,6 +59,8 @@ def read_metadata(doc: Document) -> Document:
         "declared_lang": _declared_lang(root, metas, rules),
         "category": _breadcrumb(root, ld, rules) or _first(metas, rules["section"]),
     }
+    if found["author"]:
+        found["author"] = BY_PREFIX.sub("", _clean(found["author"]))
     for key, value in found.items():
         if value:
             doc.meta.setdefault(key, _clean(value))

@@ -45,6 +45,7 @@ EXPLICIT_ROOT = re.compile(r"<(?:html|body)[\s>/]", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
 CLOSE = object()
 CELL = object()
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 CELL_SEPARATOR = " | "
 
 
@@ -59,6 +60,15 @@ def parse(text: str):
         return etree.fromstring(data, parser) if data.strip() else None
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # nothing but comments or blanks
         return None
+
+
+def is_hidden(el) -> bool:
+    """Hidden from readers by ``hidden``, ``aria-hidden`` or an inline style."""
+    get = el.get
+    if get("hidden") is not None or get("aria-hidden") == "true":
+        return True
+    style = get("style")
+    return bool(style and HIDDEN_STYLE.search(style))
 
 
 def text_of(el) -> str:
@@ -105,6 +115,9 @@ class _Collector:
         self.tag = "line" if line_mode else "text"
         self.node = None
         self.ruby_removed = 0
+        # Text of hidden inline elements (cloaked spam inside a paragraph),
+        # written as dropped blocks after the paragraph they sat in.
+        self.hidden: list[str] = []
 
     def add(self, text: str, in_link: bool) -> None:
         self.parts.append(text)
@@ -114,6 +127,7 @@ class _Collector:
     def flush(self) -> None:
         if not self.parts:  # most flushes: a block element closing right after another
             self.ruby_removed = 0
+            self._flush_hidden()
             return
         text = "".join(self.parts)
         link_chars = self.link_chars
@@ -136,6 +150,16 @@ class _Collector:
             if i == 0 and edits:
                 block.edits.extend(edits)
             self.blocks.append(block)
+        self._flush_hidden()
+
+    def _flush_hidden(self) -> None:
+        hidden, self.hidden = self.hidden, []
+        for text in hidden:
+            text = HTML_SPACES.sub(" ", text).strip()
+            if text:
+                block = Block(text, tag="hidden", drop="markup:hidden")
+                block.node = self.node
+                self.blocks.append(block)
 
     def dropped(self, text: str, tag: str, reason: str, node=None) -> None:
         self.flush()
@@ -230,6 +254,8 @@ def walk(text: str) -> tuple[list[Block], str, object]:
                 _push_cells(stack, node, depth)
             else:
                 _push_children(stack, node, depth)
+        elif node.attrib and is_hidden(node):
+            out.hidden.append(text_of(node))
         else:
             if name == "a" and node.get("href") is not None:
                 in_link += 1
