@@ -31,6 +31,7 @@ DATA = HERE / "data" / "html"
 CASES = tomllib.loads((DATA / "cases.toml").read_text(encoding="utf-8"))
 PAGES = CASES["page"]
 KNOWN = CASES.get("known_failure", [])
+REGRESSIONS = CASES.get("regression", [])
 META_FIELDS = ("site", "category", "published_at", "author", "canonical_url", "declared_lang")
 STAGE_NAMES = frozenset(name for name, _ in STAGES)
 DROP_REASON = re.compile(r"^([a-z]+):[a-z0-9_]+$")
@@ -43,7 +44,7 @@ def key(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def docs() -> dict[str, Document]:
-    files = {c["file"] for c in PAGES} | {k["file"] for k in KNOWN}
+    files = {c["file"] for c in PAGES} | {k["file"] for k in KNOWN + REGRESSIONS}
     return {name: process((DATA / name).read_bytes(), f"html/{name}") for name in sorted(files)}
 
 
@@ -125,6 +126,12 @@ def test_page(case, docs):
     for i, k in enumerate(KNOWN)
 ])
 def test_known_failure(case, docs):
+    assert problems(docs[case["file"]], case) == []
+
+
+@pytest.mark.parametrize("case", REGRESSIONS, ids=[f"{k['file']}-{i}" for i, k in enumerate(REGRESSIONS)])
+def test_regression(case, docs):
+    """A bug found on these pages and fixed; ``reason`` says what went wrong."""
     assert problems(docs[case["file"]], case) == []
 
 
@@ -248,9 +255,6 @@ def test_furniture_classes_around_the_whole_article_never_drop_it(html_class, bo
     assert [p for p in ARTICLE if p not in text] == []
 
 
-@pytest.mark.xfail(strict=True, reason="a short page (under 12 block elements) is judged a text dump; the zone of a "
-                   "whole-page <form> or of the article's `ad` wrapper then drops every block (boilerplate:zone_form, "
-                   "boilerplate:zone_advert) and the page is rejected as empty_after_cleaning")
 @pytest.mark.parametrize("wrap_class, form", [("", True), ("ad", False)], ids=["form", "ad-wrapper"])
 def test_short_page_wrapped_in_furniture_keeps_its_article(wrap_class, form):
     page = _wrapped_page("", "", wrap_class, form, extra="")
