@@ -80,7 +80,9 @@ def run_readability(raw: bytes, name: str) -> tuple[str, str]:
     import lxml.html
     from readability import Document
 
-    summary = Document(raw).summary(html_partial=True)
+    # Older releases take only text: give them the page as UTF-8 (the
+    # benchmark's pages are), newer ones detect the encoding themselves.
+    summary = Document(raw.decode("utf-8", "replace")).summary(html_partial=True)
     root = lxml.html.fromstring(summary) if summary.strip() else None
     if root is None:
         return "", "empty"
@@ -123,7 +125,10 @@ def main() -> int:
         body = truth[key]["articleBody"]
         for name, fn in systems.items():  # interleaved, page by page
             start = time.process_time()
-            text, rejected = fn(raw, page.name)
+            try:
+                text, rejected = fn(raw, page.name)
+            except Exception as exc:  # an anchor's crash counts as empty output, the run goes on
+                text, rejected = "", f"error: {type(exc).__name__}"
             seconds[name] += time.process_time() - start
             p, r, f = score(text, body)
             results[name].append({"page": key, "p": p, "r": r, "f1": f, "rejected": rejected})
