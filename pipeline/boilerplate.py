@@ -126,9 +126,9 @@ def _read_head(doc: Document, rules: dict) -> None:
             block.drop_as("boilerplate:published")
             doc.meta.setdefault("published_at", when)
             break
-    _drop_copyright(doc, rules)
+    _drop_phrase_lines(doc, rules, "copyright")
     _drop_credits(doc, rules)
-    _drop_notices(doc, rules)
+    _drop_phrase_lines(doc, rules, "notice")
 
 
 def _crumb_above_article(doc: Document, rules: dict) -> None:
@@ -364,22 +364,14 @@ def _drop_credits(doc: Document, rules: dict) -> None:
                 break
 
 
-def _drop_notices(doc: Document, rules: dict) -> None:
-    cfg = rules["notice"]
+def _drop_phrase_lines(doc: Document, rules: dict, rule: str) -> None:
+    """Short lines holding a phrase of ``rules[rule]``: the legal footer, a site notice."""
+    cfg = rules[rule]
     for block in doc.kept_blocks:
         if len(block.text) <= cfg["max_chars"]:
             key = fold(block.text)
             if any(phrase in key for phrase in cfg["phrases"]):
-                block.drop_as("boilerplate:notice")
-
-
-def _drop_copyright(doc: Document, rules: dict) -> None:
-    cfg = rules["copyright"]
-    for block in doc.kept_blocks:
-        if len(block.text) <= cfg["max_chars"]:
-            key = fold(block.text)
-            if any(phrase in key for phrase in cfg["phrases"]):
-                block.drop_as("boilerplate:copyright")
+                block.drop_as(f"boilerplate:{rule}")
 
 
 # -- footer navigation and link lists --------------------------------------
