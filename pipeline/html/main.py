@@ -69,18 +69,18 @@ def extract_main_content(doc: Document) -> Document:
     if not text_blocks:
         return doc
     chars, links = _text_below(root, text_blocks)
+    total = sum(len(b.text) for b in text_blocks)
     if not _is_html_page(doc, root):
         # A text dump with tags: the boilerplate stage judges its zones, but a
         # zone holding most of the page (a wrapping <form>) is none.
-        mark_zones(blocks, chars, sum(len(b.text) for b in text_blocks))
+        mark_zones(blocks, chars, total)
         return doc
     scores = _score_candidates(text_blocks, chars, links, rules)
     if not scores:  # no paragraph anywhere: the text rules decide
-        mark_zones(blocks, chars, sum(len(b.text) for b in text_blocks))
+        mark_zones(blocks, chars, total)
         return doc
     best, top = _best_container(scores, chars, rules["candidate"])
     main = _with_siblings(best, top, scores, chars, links, rules)
-    total = sum(len(b.text) for b in text_blocks)
     main_chars = sum(chars.get(el, 0) for el in main)
     doc.meta["main_score"] = f"{top:.1f}"
     if top < rules["fallback"]["min_score"] or main_chars < rules["fallback"]["min_share"] * total:
@@ -142,10 +142,10 @@ def _score_candidates(blocks: list[Block], chars: dict, links: dict, rules: dict
     total = sum(len(b.text) for b in blocks)
     memo: dict = {}
     for block in blocks:
-        size = len(block.text) + para["cjk_extra_weight"] * len(CJK.findall(block.text))
-        if block.tag not in PARAGRAPH_TAGS or size < para["min_chars"]:
+        if block.tag not in PARAGRAPH_TAGS or block.link_chars * 2 > len(block.text):
             continue
-        if block.link_chars * 2 > len(block.text):
+        size = len(block.text) + para["cjk_extra_weight"] * len(CJK.findall(block.text))
+        if size < para["min_chars"]:
             continue
         # A comment thread or sidebar votes for nothing, as in readability.
         if _unlikely(block.node, chars, total, cand, memo):
