@@ -264,20 +264,27 @@ def _eval(args) -> int:
     return 0
 
 
+# Commands that read a built dataset and write a directory fail the same ways.
+OUTPUT_ERRORS = (FileNotFoundError, FileExistsError, ValueError)
+
+
+def _output_error(command: str, exc: Exception) -> int:
+    """Say what went wrong; the status tells a missing dataset, a taken directory and bad data apart."""
+    print(f"pipeline {command}: {exc}", file=sys.stderr)
+    if isinstance(exc, FileNotFoundError):
+        return EXIT_NOINPUT
+    if isinstance(exc, FileExistsError):
+        return EXIT_CANTCREAT
+    return EXIT_DATAERR
+
+
 def _report(args) -> int:
     from .report import screenshot, write_report
 
     try:
         summary = write_report(args.processed, args.out)
-    except FileNotFoundError as exc:
-        print(f"pipeline report: {exc}", file=sys.stderr)
-        return EXIT_NOINPUT
-    except FileExistsError as exc:
-        print(f"pipeline report: {exc}", file=sys.stderr)
-        return EXIT_CANTCREAT
-    except ValueError as exc:
-        print(f"pipeline report: {exc}", file=sys.stderr)
-        return EXIT_DATAERR
+    except OUTPUT_ERRORS as exc:
+        return _output_error("report", exc)
     if not args.quiet:
         print(summary.line())
     if args.screenshot:
@@ -292,15 +299,8 @@ def _report(args) -> int:
 def _export(args) -> int:
     try:
         summary = export(args.processed, args.dir, args.format, source=args.source, added=args.added)
-    except FileNotFoundError as exc:
-        print(f"pipeline export: {exc}", file=sys.stderr)
-        return EXIT_NOINPUT
-    except FileExistsError as exc:
-        print(f"pipeline export: {exc}", file=sys.stderr)
-        return EXIT_CANTCREAT
-    except ValueError as exc:
-        print(f"pipeline export: {exc}", file=sys.stderr)
-        return EXIT_DATAERR
+    except OUTPUT_ERRORS as exc:
+        return _output_error("export", exc)
     if not args.quiet:
         print(summary.line())
     return 0
