@@ -12,6 +12,12 @@ an interrupted build leaves the previous dataset whole.
 Each page's result is cached under its content hash and the pipeline
 fingerprint (version, rule files and code), so an unchanged page is never
 processed twice, and an unchanged tree does no work at all.
+
+Nothing is kept per input file either: the files are listed one directory
+at a time, each file's entry (hash, size, records, status) is written to
+``inputs.jsonl`` once its last page is written, and the manifest keeps
+only their count, total size and one hash of the listing, which is what
+the up-to-date check compares.
 """
 
 from __future__ import annotations
@@ -35,8 +41,8 @@ from .config import rules_fingerprint, settings
 from .document import Rejected
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
 from .progress import Progress
-from .readers import Record, list_inputs, read_input, read_records, read_stream, sniff, symlink_problem  # noqa: F401
-from .writers import OUTPUTS, OutLocked, Writers, check_choices, lock_out_dir, output_names  # noqa: F401 (the API)
+from .readers import Record, iter_inputs, list_inputs, read_input, read_records, read_stream, sniff, symlink_problem  # noqa: F401
+from .writers import OUTPUTS, OutLocked, Writers, check_choices, inputs_name, lock_out_dir, output_names  # noqa: F401
 
 LIBRARIES = ("chardet", "charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin", "warcio")
@@ -142,18 +148,17 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
                   workers: int, dask: str | None, audit: str, compress: bool, parquet: str,
                   follow_symlinks: bool, start: float) -> Summary:
     summary = Summary(out_dir=str(out_dir))
-    paths = list_inputs(raw_dir, exclude=(out_dir, cache_dir), follow_symlinks=follow_symlinks)
     fp = fingerprint()
-    refused = {} if follow_symlinks else {p: why for p in paths if (why := symlink_problem(p, raw_dir))}
-    inputs = [_input_entry(p, raw_dir, p in refused) for p in paths]
     names = output_names(audit, compress)
-    if not force and _up_to_date(out_dir, fp, inputs, summary, names, parquet):
+    exclude = (out_dir, cache_dir)
+    if not force and _up_to_date(out_dir, fp, _inputs(raw_dir, exclude, follow_symlinks),
+                                 _Listing(inputs_name(compress)), summary, names, parquet):
         summary.up_to_date = True
         return summary
     cache = Path(cache_dir) / fp if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-    jobs = _jobs(paths, inputs, cache, refused)
+    jobs = _jobs(_inputs(raw_dir, exclude, follow_symlinks), cache)
     if dask:
         done = engines.dask(jobs, dask)
     elif workers >= 1:
@@ -163,10 +168,18 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
     writers = Writers(out_dir, audit, compress, parquet)
     tally = _Tally()
     copies = dedup.Labeller()
-    shown = Progress(progress, len(paths))
+    listing = _Listing(inputs_name(compress))
+    files = sum(1 for _ in iter_inputs(raw_dir, exclude, follow_symlinks)) if progress else 0
+    shown = Progress(progress, files)
+    last = None  # the first job of the file being written
     try:
         for job in done:
+            if last is not None and job["entry"] is not last["entry"]:
+                listing.write(writers, last)  # jobs come in input order: that file is done
+            last = job
             result = job["result"]
+            if result is None:  # a file holding no page: only its entry
+                continue
             _finish(job, result, cache)
             summary.documents += 1
             summary.cached += job.get("cached", False)
@@ -194,7 +207,9 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
                 writers.write("rejected.jsonl", {
                     "source": job["source"], "sha256": job["sha256"],
                     "reason": result["reason"], "detail": result["detail"]})
-        writers.commit({**_manifest(fp, inputs, tally, summary, copies.counts()),
+        if last is not None:
+            listing.write(writers, last)
+        writers.commit({**_manifest(fp, listing.summary(), tally, summary, copies.counts()),
                         "output_options": {"audit": audit, "compress_jsonl": compress, "parquet_codec": parquet}})
     except BaseException:
         writers.abort()
@@ -208,16 +223,27 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
     return summary
 
 
-def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None, refused: dict[Path, str]):
-    """One job per record, in input order: its task, or its result when known without running it."""
-    for number, (path, entry) in enumerate(zip(paths, inputs), 1):
+def _inputs(raw_dir: Path, exclude: tuple, follow_symlinks: bool):
+    """Each input file in order, hashed as it comes: ``(path, entry, why a link is refused or None)``."""
+    for path in iter_inputs(raw_dir, exclude, follow_symlinks):
+        refused = None if follow_symlinks else symlink_problem(path, raw_dir)
+        yield path, _input_entry(path, raw_dir, refused is not None), refused
+
+
+def _jobs(inputs, cache: Path | None):
+    """One job per record, in input order: its task, or its result when known without running it.
+
+    A file holding no page gives one job with the result None, so that its
+    entry in ``inputs.jsonl`` is written in its place too.
+    """
+    for number, (path, entry, refused) in enumerate(inputs):
         counts = Counter()
         records = read_records(path, entry["path"])
-        if path in refused:  # never opened: the link's target is not ours to read
-            records = [Record(entry["path"], rejected=Rejected("symlink", refused[path]))]
+        if refused:  # never opened: the link's target is not ours to read
+            records = [Record(entry["path"], rejected=Rejected("symlink", refused))]
         for record in records:
             sha256 = record.sha256
-            job = {"source": record.source, "sha256": sha256, "file": number - 1, "entry": entry, "counts": counts}
+            job = {"source": record.source, "sha256": sha256, "file": number, "entry": entry, "counts": counts}
             counts["records"] += 1
             if record.rejected:
                 job["result"] = rejection(record.rejected.reason, record.rejected.detail)
@@ -231,19 +257,48 @@ def _jobs(paths: list[Path], inputs: list[dict], cache: Path | None, refused: di
                     job["task"] = page_task(record.raw, record.source, record.url,
                                             record.fetched_at, record.charset)
             yield job
-        entry["records"] = counts["records"]
+        if not counts["records"]:
+            yield {"file": number, "entry": entry, "counts": counts, "result": None}
 
 
 def _finish(job: dict, result: dict, cache: Path | None) -> None:
-    """Cache a fresh result and note the file's status."""
+    """Cache a fresh result and count it for its file's status."""
     fresh = not job.get("cached") and not job.get("transient") and result.get("reason") not in TRANSIENT
     if cache and fresh and job.get("key"):
         _store(cache, job["key"], result)
-    counts = job["counts"]
-    counts[result["status"]] += 1
-    entry = job["entry"]
-    statuses = [s for s in ("ok", "rejected") if counts[s]]
-    entry["status"] = statuses[0] if len(statuses) == 1 else "mixed"
+    job["counts"][result["status"]] += 1
+
+
+class _Listing:
+    """The input files' entries, written to ``inputs.jsonl`` in input order, and their summary.
+
+    The summary's ``sha256`` hashes the line ``["path", "sha256", bytes]``
+    of every file in order: the same files with the same bytes give the
+    same hash, so comparing it says whether the inputs changed without
+    keeping one entry per file anywhere.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.files = self.bytes = 0
+        self.hash = hashlib.sha256()
+
+    def add(self, entry: dict) -> None:
+        self.files += 1
+        self.bytes += entry["bytes"]
+        line = json.dumps([entry["path"], entry["sha256"], entry["bytes"]], ensure_ascii=False) + "\n"
+        self.hash.update(line.encode("utf-8"))
+
+    def write(self, writers: Writers, job: dict) -> None:
+        """The entry of ``job``'s file, all of whose records are written."""
+        entry, counts = job["entry"], job["counts"]
+        self.add(entry)
+        statuses = [s for s in ("ok", "rejected") if counts[s]]
+        status = "empty" if not statuses else statuses[0] if len(statuses) == 1 else "mixed"
+        writers.write("inputs.jsonl", {**entry, "records": counts["records"], "status": status})
+
+    def summary(self) -> dict:
+        return {"files": self.files, "bytes": self.bytes, "sha256": self.hash.hexdigest(), "listing": self.name}
 
 
 def _store(cache: Path, key: str, result: dict) -> None:
@@ -323,8 +378,10 @@ def _input_entry(path: Path, raw_dir: Path, refused: bool = False) -> dict:
     return {"path": name, "sha256": digest, "bytes": size}
 
 
-def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary,
+def _up_to_date(out_dir: Path, fp: str, inputs, listing: _Listing, summary: Summary,
                 names: tuple[str, ...] = OUTPUTS, parquet: str = "zstd") -> bool:
+    """Would a build write what is there? The cheap checks first; then the
+    inputs are hashed one file at a time and their listing compared."""
     manifest_path = out_dir / "manifest.json"
     if not all((out_dir / name).exists() for name in names):
         return False
@@ -332,12 +389,15 @@ def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary,
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    old = [{k: e[k] for k in ("path", "sha256", "bytes")} for e in manifest.get("inputs", ())]
-    if manifest.get("fingerprint") != fp or old != inputs:
-        return False
+    if manifest.get("fingerprint") != fp or not isinstance(manifest.get("inputs"), dict):
+        return False  # another pipeline, or a manifest that listed every input itself
     if manifest.get("outputs") != list(names) or manifest.get("output_options", {}).get("parquet_codec") != parquet:
         return False  # the same pages, written with other choices
     if TRANSIENT & set(manifest.get("rejections", {})):  # pages that deserve another try
+        return False
+    for _, entry, _ in inputs:
+        listing.add(entry)
+    if listing.summary() != manifest["inputs"]:
         return False
     counts = manifest.get("counts", {})
     summary.documents = counts.get("documents", 0)
@@ -345,7 +405,7 @@ def _up_to_date(out_dir: Path, fp: str, inputs: list[dict], summary: Summary,
     return True
 
 
-def _manifest(fp: str, inputs: list[dict], tally: _Tally, summary: Summary, duplicates: dict) -> dict:
+def _manifest(fp: str, inputs: dict, tally: _Tally, summary: Summary, duplicates: dict) -> dict:
     return {
         "pipeline_version": __version__,
         "fingerprint": fp,

@@ -142,8 +142,8 @@ def card_text(manifest: dict) -> str:
                    + ", ".join(f"`{k}` {v}" for k, v in sorted(scripts.items())) + ".\n")
     out.append("\n## Sizes\n\n| count | value |\n|---|---:|\n")
     out.extend(f"| {key.replace('_', ' ')} | {value} |\n" for key, value in sorted(counts.items()))
-    inputs = manifest.get("inputs", [])
-    out.append(f"| input bytes | {sum(e.get('bytes', 0) for e in inputs)} |\n")
+    inputs = manifest.get("inputs", {})
+    out.append(f"| input bytes | {inputs.get('bytes', 0)} |\n")
     rejections = manifest.get("rejections", {})
     if rejections:
         out.append("\nRejected inputs by reason: "
@@ -151,8 +151,11 @@ def card_text(manifest: dict) -> str:
     out.append("\n## How it was built\n\n")
     out.append(f"`pipeline build` version {manifest.get('pipeline_version', '?')}, fingerprint "
                f"`{manifest.get('fingerprint', '?')}` (changes with the code, the rule files, the settings "
-               "and the library versions). The settings in force and the hash of every input are in "
-               "`manifest.json`.\n\n")
+               "and the library versions). The settings in force are in `manifest.json`, the hash of every "
+               f"input in `{inputs.get('listing', 'inputs.jsonl')}`.\n\n"
+               "Changed: the input files are listed in their own file, one line each, no longer inside "
+               "`manifest.json`, which keeps their count, total size and one hash of the listing: a crawl "
+               "of a million files must not make the manifest one JSON document held in memory.\n\n")
     libraries = manifest.get("libraries", {})
     if libraries:
         out.append("Libraries: " + ", ".join(f"{k} {v}" for k, v in sorted(libraries.items())) + ".\n\n")
@@ -218,6 +221,7 @@ def _files_table(manifest: dict) -> str:
         "articles": "article", "items": "advice item", "blocks": "block of every article (audit)",
         "removed": "dropped block, with its rule (audit)", "rejected": "rejected input",
         "duplicates": "copy found: kept and dropped id and source, similarity, method",
+        "inputs": "input file: path, SHA-256, bytes, records, status",
     }
     outputs = manifest.get("outputs") or [f"{name}.jsonl" for name in described] + \
         ["articles.parquet", "items.parquet"]
@@ -225,7 +229,7 @@ def _files_table(manifest: dict) -> str:
         stem = re.sub(r"-\d{5}$", "", name.split(".", 1)[0])  # a shard: articles-00003.parquet
         if stem in described:
             rows.append(f"| `{name}` | {described[stem]} |\n")
-    rows.append("| `manifest.json` | the build: inputs and hashes, counts, settings, versions |\n")
+    rows.append("| `manifest.json` | the build: count, size and hash of the inputs, counts, settings, versions |\n")
     return "".join(rows)
 
 

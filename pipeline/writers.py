@@ -16,6 +16,7 @@ A large corpus is written in numbered shards: once a file holds
 the files are named ``articles-00000.parquet``, ``articles-00001.parquet``...
 (pandas, DuckDB and Hugging Face ``datasets`` load ``articles-*.parquet``
 as one table). A file that never passes the budget keeps its plain name.
+The listing of the input files (``inputs.jsonl``) is never cut.
 
 Writes never follow a symbolic link: one build at a time holds the lock
 on ``--out`` (:func:`lock_out_dir`), removes any temporary file an earlier
@@ -59,7 +60,12 @@ def output_names(audit: str = "full", compress: bool = False) -> tuple[str, ...]
     audit_files = {"full": ("blocks", "removed"), "removed": ("removed",), "none": ()}[audit]
     return (f"articles{jsonl}", "articles.parquet", f"items{jsonl}", "items.parquet",
             *(f"{stem}{jsonl}" for stem in audit_files), f"rejected{jsonl}", f"duplicates{jsonl}",
-            "README.md", "manifest.json")
+            inputs_name(compress), "README.md", "manifest.json")
+
+
+def inputs_name(compress: bool = False) -> str:
+    """The listing of the input files, one row per file: never sharded, it is not a table to load."""
+    return "inputs.jsonl.gz" if compress else "inputs.jsonl"
 
 
 # The default outputs, and every name a build may write under any choice.
@@ -173,7 +179,8 @@ class Writers:
         budget = int(settings().get("output", {}).get("shard_rows", 0) or 0) or 1 << 62
         # Keyed by the plain name the build writes to ("blocks.jsonl"), whatever the suffix.
         self.jsonl = {
-            name.removesuffix(".gz"): _Sharded(out_dir, name, lambda path: _open_jsonl(path, compress), budget)
+            name.removesuffix(".gz"): _Sharded(out_dir, name, lambda path: _open_jsonl(path, compress),
+                                               1 << 62 if name == inputs_name(compress) else budget)
             for name in self.names if ".jsonl" in name
         }
         self.parquet = {

@@ -204,8 +204,12 @@ def test_outputs_agree_with_each_other(raw_copy, tmp_path):
     assert by_source["big5.txt"]["encoding"] == "big5hkscs"
     assert "“familiar”" in by_source["cp1252.txt"]["text"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert [e["path"] for e in manifest["inputs"]] == sorted(p.name for p in raw_copy.iterdir())
-    assert all(len(e["sha256"]) == 64 for e in manifest["inputs"])
+    inputs = jsonl(out / "inputs.jsonl")
+    assert [e["path"] for e in inputs] == sorted(p.name for p in raw_copy.iterdir())
+    assert all(len(e["sha256"]) == 64 and e["records"] == 1 for e in inputs)
+    assert manifest["inputs"]["files"] == len(inputs) and manifest["inputs"]["listing"] == "inputs.jsonl"
+    assert manifest["inputs"]["bytes"] == sum(e["bytes"] for e in inputs) == sum(
+        p.stat().st_size for p in raw_copy.iterdir())
     assert manifest["languages"] == {"en": 3, "es": 2, "zh": 3}
     assert manifest["counts"]["blocks_dropped"] == len(removed) == sum(manifest["rules"].values())
     assert manifest["pipeline_version"] and manifest["libraries"]["ftfy"] != "missing"

@@ -33,7 +33,7 @@ def files(out) -> set[str]:
 def test_audit_chooses_the_audit_files(audit, audit_files, tmp_path, cache):
     build(RAW, tmp_path / "out", cache_dir=cache, audit=audit)
     base = {"articles.jsonl", "articles.parquet", "items.jsonl", "items.parquet", "rejected.jsonl",
-            "duplicates.jsonl", "manifest.json", "README.md"}
+            "duplicates.jsonl", "inputs.jsonl", "manifest.json", "README.md"}
     assert files(tmp_path / "out") == base | audit_files == set(output_names(audit))
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["output_options"]["audit"] == audit and manifest["outputs"] == list(output_names(audit))

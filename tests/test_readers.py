@@ -4,6 +4,7 @@ URL and fetch date; a damaged record is rejected alone and the rest read."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -221,9 +222,9 @@ def test_a_mixed_crawl_directory_builds_one_row_per_record(tmp_path, monkeypatch
     assert [bool(r["fetched_at"]) for r in rows] == [True] * 5 + [False] * 2
     assert [r["lang"] for r in rows] == ["en"] * 3 + ["es"] * 2 + ["en"] * 2
     assert (summary.documents, summary.articles, summary.rejected) == (7, 7, 0)
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert [e["path"] for e in manifest["inputs"]] == ["crawl.warc.gz", "dump.jsonl.gz", "plain.html", "saved.html.gz"]
-    assert manifest["inputs"][0]["records"] == 3
+    inputs = [json.loads(line) for line in (out / "inputs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e["path"] for e in inputs] == ["crawl.warc.gz", "dump.jsonl.gz", "plain.html", "saved.html.gz"]
+    assert [(e["records"], e["status"]) for e in inputs] == [(3, "ok"), (2, "ok"), (1, "ok"), (1, "ok")]
 
 
 def test_the_output_and_cache_directories_are_never_inputs(tmp_path):
@@ -233,3 +234,83 @@ def test_the_output_and_cache_directories_are_never_inputs(tmp_path):
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "x.json").write_text("{}")
     assert list_inputs(tmp_path, exclude=(tmp_path / "out", tmp_path / "cache")) == [tmp_path / "page.html"]
+
+
+# --- the listing of the inputs: inputs.jsonl ------------------------------------------
+
+def listing_raw(root: Path) -> Path:
+    """Files of every status, a file holding no page first, in the middle and last."""
+    raw = root / "raw"
+    (raw / "sub").mkdir(parents=True)
+    info_only = warc_record("", b"", kind="warcinfo")
+    (raw / "a.warc.gz").write_bytes(info_only)
+    (raw / "b.jsonl").write_text(json.dumps({"html": page(1).decode()}) + "\nnot json\n", encoding="utf-8")
+    (raw / "c.html").write_bytes(b"")
+    (raw / "sub" / "d.warc.gz").write_bytes(info_only)
+    (raw / "sub" / "e.html").write_bytes(page(2))
+    (raw / "z.warc.gz").write_bytes(info_only)
+    return raw
+
+
+LISTED = [("a.warc.gz", 0, "empty"), ("b.jsonl", 2, "mixed"), ("c.html", 1, "rejected"),
+          ("sub/d.warc.gz", 0, "empty"), ("sub/e.html", 1, "ok"), ("z.warc.gz", 0, "empty")]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_every_input_file_has_its_line_in_order_whatever_its_records(tmp_path, workers):
+    raw = listing_raw(tmp_path)
+    build(raw, tmp_path / "out", workers=workers)
+    lines = (tmp_path / "out" / "inputs.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [(r["path"], r["records"], r["status"]) for r in rows] == LISTED
+    assert [list(r) for r in rows] == [["path", "sha256", "bytes", "records", "status"]] * len(LISTED)
+    assert rows[4]["sha256"] == hashlib.sha256(page(2)).hexdigest() and rows[4]["bytes"] == len(page(2))
+    # The manifest's summary can be checked against the listing by anyone.
+    summary = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+    digest = hashlib.sha256("".join(json.dumps([r["path"], r["sha256"], r["bytes"]], ensure_ascii=False) + "\n"
+                                    for r in rows).encode()).hexdigest()
+    assert summary == {"files": 6, "bytes": sum(r["bytes"] for r in rows), "sha256": digest,
+                       "listing": "inputs.jsonl"}
+
+
+def test_the_listing_is_byte_identical_for_every_engine(tmp_path):
+    raw = listing_raw(tmp_path)
+    got = []
+    for workers in (0, 1, 2):
+        out = tmp_path / f"out{workers}"
+        build(raw, out, workers=workers)
+        got.append([(out / name).read_bytes() for name in ("inputs.jsonl", "manifest.json", "rejected.jsonl")])
+    assert got[0] == got[1] == got[2]
+
+
+@pytest.mark.parametrize("change", ["same size", "new empty crawl", "renamed", "removed"])
+def test_any_change_to_the_listing_makes_the_build_stale(tmp_path, change):
+    raw = listing_raw(tmp_path)
+    out = tmp_path / "out"
+    build(raw, out)
+    assert build(raw, out).up_to_date
+    if change == "same size":
+        data = bytearray((raw / "sub" / "e.html").read_bytes())
+        data[-20] ^= 1
+        (raw / "sub" / "e.html").write_bytes(bytes(data))
+    elif change == "new empty crawl":
+        (raw / "y.warc.gz").write_bytes(warc_record("", b"", kind="warcinfo"))
+    elif change == "renamed":
+        (raw / "c.html").rename(raw / "c2.html")
+    else:
+        (raw / "z.warc.gz").unlink()
+    summary = build(raw, out)
+    assert not summary.up_to_date
+    assert build(raw, out).up_to_date
+
+
+def test_a_manifest_that_lists_every_input_itself_is_rebuilt(tmp_path):
+    """A dataset written before inputs.jsonl: its manifest held the list; the next build replaces it."""
+    raw = listing_raw(tmp_path)
+    out = tmp_path / "out"
+    build(raw, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rows = [json.loads(line) for line in (out / "inputs.jsonl").read_text(encoding="utf-8").splitlines()]
+    (out / "manifest.json").write_text(json.dumps({**manifest, "inputs": rows}), encoding="utf-8")
+    assert not build(raw, out).up_to_date
+    assert isinstance(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["inputs"], dict)

@@ -161,20 +161,19 @@ def test_raw_links_outside_or_not_to_a_file_are_rejected(linked_raw, tmp_path):
     assert {k: v["reason"] for k, v in rejected.items()} == {
         "outside.txt": "symlink", "outside_dir": "symlink", "inside_dir": "symlink", "fifo_link": "symlink"}
     assert "outside" in rejected["outside.txt"]["detail"] and "secret" not in rejected["outside.txt"]["detail"]
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    status = {e["path"]: e["status"] for e in manifest["inputs"]}
+    inputs = jsonl(out / "inputs.jsonl")
+    status = {e["path"]: e["status"] for e in inputs}
     assert status["inside.txt"] == "ok"  # a link to a page inside raw/ is fine (a copy of it, for dedup)
     text = "".join((out / name).read_text(encoding="utf-8") for name in OUTPUTS if name.endswith(".jsonl"))
     assert "Private notes" not in text
-    entry = next(e for e in manifest["inputs"] if e["path"] == "outside.txt")
+    entry = next(e for e in inputs if e["path"] == "outside.txt")
     assert (entry["sha256"], entry["bytes"]) == ("", 0)  # not even read to hash it
 
 
 def test_follow_symlinks_reads_them(linked_raw, tmp_path):
     out = tmp_path / "out"
     assert main(["build", "--raw", str(linked_raw), "--out", str(out), "--no-cache", "--follow-symlinks", "-q"]) == 0
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    status = {e["path"]: e["status"] for e in manifest["inputs"]}
+    status = {e["path"]: e["status"] for e in jsonl(out / "inputs.jsonl")}
     assert status["outside.txt"] == status["outside_dir/secret.txt"] == status["inside.txt"] == "ok"
     assert not any(s.startswith("inside_dir/") for s in status)  # raw/ itself, entered once
     assert "Private notes" in (out / "blocks.jsonl").read_text(encoding="utf-8")

@@ -50,7 +50,12 @@ class Record:
 
 
 def list_inputs(raw_dir: Path, exclude: tuple[Path, ...] = (), follow_symlinks: bool = False) -> list[Path]:
-    """Every non-hidden file under ``raw_dir``, in the order of their paths' bytes.
+    """Every input file under ``raw_dir`` as a list: :func:`iter_inputs`, for small trees and tests."""
+    return list(iter_inputs(raw_dir, exclude, follow_symlinks))
+
+
+def iter_inputs(raw_dir: Path, exclude: tuple[Path, ...] = (), follow_symlinks: bool = False) -> Iterator[Path]:
+    """Every non-hidden file under ``raw_dir``, in the order of their paths' bytes, one at a time.
 
     Directories in ``exclude`` (the output directory and the cache) are
     never entered, so a build never reads its own outputs as pages. The
@@ -58,28 +63,66 @@ def list_inputs(raw_dir: Path, exclude: tuple[Path, ...] = (), follow_symlinks: 
     how the file system encoding decodes them), so rows come out in the
     same order on every machine.
 
+    The walk holds one sorted directory listing per level of the current
+    path, never the whole tree, so a crawl of a million files is listed in
+    the memory of its largest directory. Each directory's entries are
+    sorted by name, a directory's name followed by ``/``: then a depth-first
+    walk meets the paths in the order of their bytes (``a.txt`` before
+    ``a/b``, which is before ``a0``).
+
     A symbolic link to a directory is listed like a file (for
     :func:`symlink_problem` to reject) unless ``follow_symlinks``; then it
     is entered, each directory once, so a link to an ancestor cannot loop.
     """
     skip = {os.path.realpath(p) for p in exclude if p is not None}
     seen = {os.path.realpath(raw_dir)}
+    stack = [iter(_listing(os.fspath(raw_dir), skip, seen, follow_symlinks))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        _, path, enter = entry
+        if enter:
+            stack.append(iter(_listing(path, skip, seen, follow_symlinks)))
+        else:
+            yield Path(path)
+
+
+def _listing(top: str, skip: set[str], seen: set[str], follow_symlinks: bool) -> list[tuple[bytes, str, bool]]:
+    """One directory's inputs, sorted: ``(sort key, path, is a directory to enter)``.
+
+    A directory is marked seen here, when its parent is listed, so of two
+    ways to one directory the one listed first is walked.
+    """
+    try:
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+    except OSError:  # unreadable or vanished: nothing to list, as os.walk does
+        return []
     found = []
-    for top, dirs, files in os.walk(raw_dir, followlinks=follow_symlinks):
-        kept = []
-        for d in dirs:
-            path = os.path.join(top, d)
-            real = os.path.realpath(path)
-            if d.startswith(".") or real in skip:
-                continue
-            if os.path.islink(path) and not follow_symlinks:
-                found.append(Path(path))
-            elif real not in seen:
-                seen.add(real)
-                kept.append(d)
-        dirs[:] = kept
-        found.extend(Path(top, f) for f in files if not f.startswith("."))
-    return sorted(found, key=lambda p: os.fsencode(p.relative_to(raw_dir).as_posix()))
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        path = os.path.join(top, name)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            found.append((os.fsencode(name), path, False))
+            continue
+        real = os.path.realpath(path)
+        if real in skip:
+            continue
+        if entry.is_symlink() and not follow_symlinks:
+            found.append((os.fsencode(name), path, False))
+        elif real not in seen:
+            seen.add(real)
+            found.append((os.fsencode(name) + b"/", path, True))
+    found.sort()
+    return found
 
 
 def symlink_problem(path: Path, raw_dir: Path) -> str | None:
