@@ -28,7 +28,13 @@
    ours to the rest of the build, datasketch's precision and recall, and
    the memory each index holds per article (tracemalloc). The build's own
    per-page timings of the same work (signature in the per-page function,
-   decisions in the build loop) are printed too, as a second measure.
+   decisions in the build loop) are printed too, as a second measure;
+5. feeds the index alone synthetic signatures (random articles, one in
+   ten a near copy of an earlier one, one in twenty an exact repeat), at
+   each size of ``--index-sizes``, each index in a fresh process: the
+   disk index the build uses and the in-memory one it replaced
+   (``tests/dedup_reference.py``), one after the other, and prints the
+   time per decision and how much the process's resident memory grew.
 
 It reports and exits 0: a benchmark is not a gate.
 """
@@ -36,11 +42,13 @@ It reports and exits 0: a benchmark is not a gate.
 from __future__ import annotations
 
 import argparse
+import base64
 import html
 import json
 import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -344,7 +352,12 @@ def compare(articles: list[dict]) -> dict:
 
 
 def index_memory(articles: list[dict], kept: list[bool]) -> dict:
-    """Bytes each index holds per kept article, traced while it is filled (signatures made before)."""
+    """Bytes each index holds per kept article, traced while it is filled (signatures made before).
+
+    tracemalloc sees Python's memory only: ours keeps its articles in a
+    SQLite database (its pages cached outside Python, up to a fixed
+    budget), whose size on disk is given beside.
+    """
     from datasketch import MinHash, MinHashLSH
 
     from pipeline import dedup
@@ -357,7 +370,8 @@ def index_memory(articles: list[dict], kept: list[bool]) -> dict:
         index.decide(a["id"], a["source"], sig)
     ours = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    del index
+    on_disk = index.db.execute("PRAGMA page_count").fetchone()[0] * index.db.execute("PRAGMA page_size").fetchone()[0]
+    index.close()
     shingles = [shingle_strings(a["text"]) if keep else None for a, keep in zip(articles, kept)]
     tracemalloc.start()
     w = cfg["lsh_fp_weight"]
@@ -372,7 +386,83 @@ def index_memory(articles: list[dict], kept: list[bool]) -> dict:
     theirs = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     count = max(sum(kept), 1)
-    return {"ours": ours / count, "datasketch": theirs / count, "kept": sum(kept)}
+    return {"ours": ours / count, "ours_disk": on_disk / count, "datasketch": theirs / count, "kept": sum(kept)}
+
+
+# --------------------------------------------------------------------------
+# The index alone, at scale
+# --------------------------------------------------------------------------
+
+def synthetic_signatures(count: int, seed: int = 5):
+    """``count`` signatures at the default settings: random articles, one in ten a near copy of an
+    earlier one (a tenth of its values changed), one in twenty an exact repeat."""
+    import numpy as np
+
+    from pipeline import dedup
+
+    perms = dedup.config()["permutations"]
+    rng = np.random.default_rng(seed)
+    earlier: list[tuple[str, np.ndarray]] = []  # a bounded sample to copy from
+    for i in range(count):
+        roll = rng.random()
+        if earlier and roll < 0.05:
+            exact, values = earlier[rng.integers(len(earlier))]
+        else:
+            exact = f"{rng.integers(0, 2**63):016x}"
+            if earlier and roll < 0.15:
+                values = earlier[rng.integers(len(earlier))][1].copy()
+                changed = rng.choice(perms, perms // 10, replace=False)
+                values[changed] = rng.integers(0, 2**32, len(changed), dtype=np.uint32)
+            else:
+                values = rng.integers(0, 2**32, perms, dtype=np.uint32)
+            if len(earlier) < 1000:
+                earlier.append((exact, values))
+            elif rng.random() < 0.01:
+                earlier[rng.integers(len(earlier))] = (exact, values)
+        yield {"exact": exact, "shingles": perms,
+               "minhash": base64.b64encode(values.astype("<u4").tobytes()).decode("ascii")}
+
+
+def index_run(kind: str, count: int) -> dict:
+    """In this (fresh) process: ``count`` decisions by one index; CPU seconds spent in decide, RSS growth."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from dedup_reference import MemoryIndex
+
+    from pipeline import dedup
+
+    index = dedup.Index() if kind == "disk" else MemoryIndex()
+    before = rss_kib()
+    spent, copies = 0.0, 0
+    for i, sig in enumerate(synthetic_signatures(count)):
+        t0 = time.process_time()
+        copies += index.decide(f"id{i}", f"page{i}", sig) is not None
+        spent += time.process_time() - t0
+    return {"kind": kind, "count": count, "seconds": spent, "copies": copies,
+            "rss_growth_kib": rss_kib() - before, "peak_kib": peak_kib()}
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def peak_kib() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def index_scale(sizes: list[int]) -> list[dict]:
+    """Each index at each size, each in a fresh process, one at a time."""
+    runs = []
+    for count in sizes:
+        for kind in ("memory", "disk"):
+            out = subprocess.run([sys.executable, __file__, "--index-run", kind, str(count)],
+                                 capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout))
+    return runs
 
 
 # --------------------------------------------------------------------------
@@ -384,7 +474,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=14, help="corpus seed (default 14)")
     parser.add_argument("--news", type=int, default=181, help="news articles to use, at most 181 (default all)")
     parser.add_argument("--keep", type=Path, help="keep the corpus and the built dataset in this directory")
+    parser.add_argument("--index-sizes", default="10000,100000",
+                        help="numbers of synthetic articles for the index alone (default 10000,100000; 0 skips)")
+    parser.add_argument("--index-run", nargs=2, metavar=("KIND", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.index_run:  # a child of index_scale
+        print(json.dumps(index_run(args.index_run[0], int(args.index_run[1]))))
+        return 0
 
     try:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -453,8 +549,17 @@ def main(argv=None) -> int:
     w(f"  the same, timed inside that build (wall time, page by page): signatures "
       f"{summary.stage_seconds.get('dedup', 0.0):.2f} s + index {summary.stage_seconds.get('dedup_index', 0.0):.2f} s"
       f" = {100 * inside / max(summary.seconds - inside, 1e-9):.1f} % of the rest ({summary.seconds:.2f} s)")
-    w(f"  index memory per kept article ({memory['kept']} kept): ours {memory['ours']:.0f} B, "
-      f"datasketch {memory['datasketch']:.0f} B")
+    w(f"  index memory per kept article ({memory['kept']} kept): ours {memory['ours']:.0f} B in Python "
+      f"(+ {memory['ours_disk']:.0f} B on disk), datasketch {memory['datasketch']:.0f} B")
+    sizes = [int(n) for n in args.index_sizes.split(",") if int(n) > 0]
+    if sizes:
+        w("")
+        w("the index alone (synthetic signatures, each run in a fresh process; CPU time in decide):")
+        w(f"  {'index':<30}{'articles':>9}{'copies':>8}{'µs/decision':>13}{'RSS growth':>12}{'per article':>13}")
+        for r in index_scale(sizes):
+            label = {"disk": "disk (SQLite, the build's)", "memory": "in memory (the one replaced)"}[r["kind"]]
+            w(f"  {label:<30}{r['count']:>9}{r['copies']:>8}{1e6 * r['seconds'] / r['count']:>13.1f}"
+              f"{r['rss_growth_kib'] / 1024:>10.1f} MB{1024 * r['rss_growth_kib'] / r['count']:>11.0f} B")
     if not args.keep:
         import shutil
 

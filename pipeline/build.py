@@ -216,6 +216,7 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
         raise
     finally:
         shown.close()
+        copies.close()  # deletes the duplicate index's scratch database
         close = getattr(done, "close", None)
         if close:
             close()  # stops the workers at once on an error

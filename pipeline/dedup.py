@@ -16,8 +16,11 @@ every tool that uses the dataset. The work is split in two so it scales:
   on how many workers ran.
 
 Only kept articles enter the index, so a copy points straight at the
-article it duplicates (clusters are stars, never chains) and memory grows
-with the number of distinct articles times the LSH bands, never with text.
+article it duplicates (clusters are stars, never chains). The index grows
+with the number of distinct articles times the LSH bands (about 3 KB each),
+so it lives in a temporary SQLite database on disk with a fixed page cache,
+not in Python: the build's memory stays flat however many articles it
+keeps (see :class:`Index` for the trade-off).
 
 Shingles are word n-grams for space-separated languages and character
 n-grams for Chinese and Japanese (decided by script, not by the language
@@ -36,6 +39,7 @@ import base64
 import functools
 import hashlib
 import re
+import sqlite3
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
@@ -59,6 +63,10 @@ MIX1, MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 # Rows of shingle hashes multiplied at once: bounds the temporary matrix
 # to CHUNK x permutations x 8 bytes (2 MB at 128 permutations).
 CHUNK = 2048
+# Memory the index's database may keep of its pages (KiB); the rest stays
+# on disk, in the operating system's file cache while memory allows. A
+# larger cache buys little: lookups touch a few pages per article.
+CACHE_KIB = 8192
 
 
 def config() -> dict:
@@ -203,12 +211,24 @@ class Decision:
 
 
 class Index:
-    """The articles kept so far, looked up by exact hash and by LSH band.
+    """The articles kept so far, looked up by exact hash and by LSH band, on disk.
 
     :meth:`decide` must be called once per article in input order: it
     returns the :class:`Decision` when the article copies an earlier kept
     one (ties go to the earliest), otherwise it adds the article and
     returns ``None``.
+
+    Why on disk: everything the index holds is per distinct article (about
+    3 KB at the defaults: the signature and a key per band), so held in
+    Python it grew with the corpus, about 3 GB at a million distinct
+    articles. It is a private temporary SQLite database instead (stdlib
+    ``sqlite3``, filename ``""``): SQLite creates it in the temporary
+    directory (``SQLITE_TMPDIR`` or ``TMPDIR``), deletes it when closed or
+    when the process dies, and keeps at most ``CACHE_KIB`` of its pages in
+    memory. It is scratch, so there is no journal and no sync. Each
+    decision costs one lookup by exact hash and one query for every band
+    key at once; the decisions are those of the in-memory index it
+    replaced (``tests/dedup_reference.py``, compared in the tests).
     """
 
     def __init__(self, cfg: dict | None = None):
@@ -216,15 +236,37 @@ class Index:
         self.threshold = cfg["threshold"]
         self.count = cfg["permutations"]
         self.bands, self.rows = lsh_shape(cfg["threshold"], cfg["permutations"], cfg["lsh_fp_weight"])
-        self.exact: dict[str, int] = {}
-        self.buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
-        self.sigs = np.zeros((256, self.count), dtype=np.uint32)
-        self.kept: list[tuple[str, str]] = []  # (id, source) by position
+        self.size = 0  # articles kept so far: the next one's position
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.executescript(f"""
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            PRAGMA cache_size = -{CACHE_KIB};
+            CREATE TABLE kept (position INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL,
+                               minhash BLOB, copied INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE exact (hash INTEGER PRIMARY KEY, position INTEGER NOT NULL);
+            CREATE TABLE band (key INTEGER NOT NULL, band INTEGER NOT NULL, position INTEGER NOT NULL,
+                               PRIMARY KEY (key, band, position)) WITHOUT ROWID;
+            BEGIN;
+        """)  # one transaction for the whole build: nothing is ever committed to anyone
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the database (idempotent)."""
+        self.db.close()
 
     def decide(self, doc_id: str, source: str, sig: dict) -> Decision | None:
-        position = self.exact.get(sig["exact"])
-        if position is not None:
-            return Decision(*self.kept[position], 1.0, "exact", position)
+        exact = int(sig["exact"], 16)  # 64 bits, stored signed as SQLite integers are
+        exact -= (exact >> 63) << 64
+        row = self.db.execute("SELECT position, id, source FROM exact JOIN kept USING (position) WHERE hash = ?",
+                              (exact,)).fetchone()
+        if row is not None:
+            return Decision(row[1], row[2], 1.0, "exact", row[0])
         minhash = decode_minhash(sig["minhash"]) if sig["minhash"] else None
         keys = None
         if minhash is not None:
@@ -234,51 +276,52 @@ class Index:
             found = self._nearest(minhash, keys)
             if found is not None:
                 return found
-        self._add(doc_id, source, sig["exact"], minhash, keys)
+        self._add(doc_id, source, exact, minhash, keys)
         return None
 
+    def first_copy(self, position: int) -> bool:
+        """Note that the kept article at ``position`` has a copy; True the first time (a new cluster)."""
+        return self.db.execute("UPDATE kept SET copied = 1 WHERE position = ? AND copied = 0",
+                               (position,)).rowcount == 1
+
     def _band_keys(self, minhash: np.ndarray) -> list[int]:
+        """One 64-bit key per band (as signed integers, which SQLite stores)."""
         bands = minhash[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
         h = bands[:, 0].copy()
         for k in range(1, self.rows):
             h = h * FOLD + bands[:, k]
-        return mix64(h).tolist()
+        return mix64(h).view(np.int64).tolist()
 
     def _nearest(self, minhash: np.ndarray, keys: list[int]) -> Decision | None:
-        found: set[int] = set()
-        for bucket, key in zip(self.buckets, keys):
-            held = bucket.get(key)
-            if isinstance(held, list):
-                found.update(held)
-            elif held is not None:
-                found.add(held)
-        candidates = sorted(found)
-        if not candidates:
+        wanted = set(enumerate(keys))  # (band, key): a key counts in its own band only
+        held: dict[int, tuple[str, str, bytes]] = {}
+        for band, key, position, doc_id, source, blob in self.db.execute(
+                "SELECT band, key, position, id, source, minhash FROM band JOIN kept USING (position) "
+                f"WHERE key IN ({', '.join('?' * len(keys))})", keys):
+            if (band, key) in wanted:
+                held[position] = (doc_id, source, blob)
+        if not held:
             return None
-        equal = (self.sigs[candidates] == minhash).sum(axis=1)
+        candidates = sorted(held)
+        sigs = np.frombuffer(b"".join(held[p][2] for p in candidates), dtype="<u4").reshape(-1, self.count)
+        equal = (sigs == minhash).sum(axis=1)
         best = int(np.argmax(equal))  # the first of the most alike: the earliest
         similarity = round(int(equal[best]) / self.count, 4)
         if similarity < self.threshold:
             return None
-        return Decision(*self.kept[candidates[best]], similarity, "near", candidates[best])
+        position = candidates[best]
+        return Decision(held[position][0], held[position][1], similarity, "near", position)
 
-    def _add(self, doc_id: str, source: str, exact: str, minhash, keys) -> None:
-        position = len(self.kept)
-        self.kept.append((doc_id, source))
-        self.exact[exact] = position
-        if minhash is None:
-            return
-        if position >= len(self.sigs):
-            self.sigs = np.concatenate([self.sigs, np.zeros_like(self.sigs)])
-        self.sigs[position] = minhash
-        for bucket, key in zip(self.buckets, keys):
-            held = bucket.get(key)  # one position, or a list once a bucket is shared
-            if held is None:
-                bucket[key] = position
-            elif isinstance(held, list):
-                held.append(position)
-            else:
-                bucket[key] = [held, position]
+    def _add(self, doc_id: str, source: str, exact: int, minhash, keys) -> None:
+        position = self.size
+        self.size += 1
+        blob = minhash.astype("<u4").tobytes() if minhash is not None else None
+        self.db.execute("INSERT INTO kept (position, id, source, minhash) VALUES (?, ?, ?, ?)",
+                        (position, doc_id, source, blob))
+        self.db.execute("INSERT INTO exact VALUES (?, ?)", (exact, position))
+        if keys is not None:
+            self.db.executemany("INSERT INTO band VALUES (?, ?, ?)",
+                                [(key, band, position) for band, key in enumerate(keys)])
 
 
 def pair_row(doc_id: str, source: str, decision: Decision) -> dict:
@@ -317,13 +360,13 @@ def explain(doc_id: str, source: str, text: str, dataset: Path) -> list[str]:
     if dropped is not None:
         return [f"dedup: {dropped['method']} duplicate of {dropped['kept_id']} ({dropped['kept_source']}), "
                 f"similarity {dropped['similarity']:g}, in {dataset}/: left out of the clean articles"]
-    index = Index()
-    for row in read_jsonl(articles_path):
-        if not row.get("duplicate_of"):
-            index.decide(row["id"], row["source"], signature(row["text"]))
-    decision = index.decide(doc_id, source, signature(text))
+    with Index() as index:
+        for row in read_jsonl(articles_path):
+            if not row.get("duplicate_of"):
+                index.decide(row["id"], row["source"], signature(row["text"]))
+        decision = index.decide(doc_id, source, signature(text))
     if decision is None:
-        return [f"dedup: not in {dataset}/; copies none of its {len(index.kept)} kept articles"]
+        return [f"dedup: not in {dataset}/; copies none of its {index.size} kept articles"]
     return [f"dedup: not in {dataset}/; would be a {decision.method} duplicate of {decision.kept_id} "
             f"({decision.kept_source}), similarity {decision.similarity:g}"]
 
@@ -334,13 +377,24 @@ class Labeller:
 
     Kept articles get ``duplicate_of = ""``; a copy gets the id of the
     article it duplicates and the estimated similarity (1.0 when exact).
+    It holds counters only: everything per article is in the index, on
+    disk, so :meth:`close` it (or use it in a ``with``).
     """
 
     def __init__(self):
         self.index = Index()
         self.keep = bool(config()["keep_duplicates"])
         self.methods: dict[str, int] = {"exact": 0, "near": 0}
-        self.clusters: set[int] = set()
+        self.clusters = 0  # kept articles with at least one copy
+
+    def __enter__(self) -> "Labeller":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.index.close()
 
     def label(self, result: dict) -> dict | None:
         """Decide on one page's result (status ok); return its ``duplicates.jsonl`` row if it is a copy."""
@@ -352,10 +406,10 @@ class Labeller:
         article["duplicate_of"] = decision.kept_id
         article["duplicate_similarity"] = decision.similarity
         self.methods[decision.method] += 1
-        self.clusters.add(decision.position)
+        self.clusters += self.index.first_copy(decision.position)
         return pair_row(article["id"], article["source"], decision)
 
     def counts(self) -> dict:
         """For the manifest."""
         return {"duplicates": sum(self.methods.values()), "duplicates_exact": self.methods["exact"],
-                "duplicates_near": self.methods["near"], "duplicate_clusters": len(self.clusters)}
+                "duplicates_near": self.methods["near"], "duplicate_clusters": self.clusters}

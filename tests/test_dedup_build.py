@@ -197,5 +197,11 @@ def test_explain_says_what_the_build_decided(farm, tmp_path, capsys):
     assert main(["explain", "--dataset", str(out), str(new)]) == 0
     said = capsys.readouterr().out
     assert "would be a near duplicate of" in said and "a_en_iron.txt" in said
+    unrelated = tmp_path / "unrelated.txt"
+    unrelated.write_text("Tide tables list high and low water for each harbour, hour by hour, all year. " * 3,
+                         encoding="utf-8")
+    assert main(["explain", "--dataset", str(out), str(unrelated)]) == 0
+    said = capsys.readouterr().out
+    assert "copies none of its 7 kept articles" in said, said
     assert main(["explain", "--dataset", str(tmp_path / "nowhere"), str(new)]) == 0
     assert "dedup: not checked" in capsys.readouterr().out
