@@ -122,8 +122,11 @@ def test_a_page_that_kills_its_worker_is_rejected_alone(corpus, tmp_path, monkey
     assert summary.articles == len(SEEDS) + 10
 
 
-def test_a_dask_local_cluster_gives_the_same_bytes(corpus, tmp_path):
+def test_a_dask_local_cluster_gives_the_same_bytes(corpus, tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
+    # Small batches, cut by count and by bytes, with rejected records among them.
+    monkeypatch.setitem(settings()["dask"], "batch_pages", 5)
+    monkeypatch.setitem(settings()["dask"], "batch_bytes", 3 * len(page(0)))
     local = tmp_path / "local"
     build(corpus, local, workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -131,6 +134,48 @@ def test_a_dask_local_cluster_gives_the_same_bytes(corpus, tmp_path):
         summary = build(corpus, tmp_path / "dask", dask=cluster.scheduler_address)
     assert summary.articles == len(SEEDS) + 12
     assert snapshot(tmp_path / "dask") == snapshot(local)
+
+
+class FakeFuture:
+    """A Dask future whose task fails when one of its pages says CRASH."""
+
+    submitted: list[int] = []
+
+    def __init__(self, tasks):
+        self.tasks = tasks
+        FakeFuture.submitted.append(len(tasks))
+
+    def result(self):
+        if any(b"CRASH" in task["raw"] for task in self.tasks):
+            raise RuntimeError("KilledWorker: the worker died")
+        return [{"status": "ok", "page": task["source"]} for task in self.tasks]
+
+    def release(self):
+        pass
+
+
+def test_a_dask_batch_that_fails_is_run_again_page_by_page(monkeypatch):
+    jobs = [{"task": {"raw": b"CRASH" if i == 3 else b"fine", "source": f"p{i}"}} for i in range(6)]
+    jobs.insert(2, {"result": {"status": "rejected", "reason": "binary", "detail": ""}})
+    FakeFuture.submitted = []
+    done = []
+    for batch in workers._batches(jobs, 4, 10**6):
+        batch.future = FakeFuture(batch.tasks)
+        done += batch.resolve(FakeFuture)
+    assert FakeFuture.submitted == [4, 1, 1, 1, 1, 2]  # the failed batch again, one page per task
+    results = [job["result"] for job in done]
+    assert [r.get("page") for r in results] == ["p0", "p1", None, "p2", None, "p4", "p5"]
+    assert results[2]["reason"] == "binary"
+    assert results[4]["reason"] == "worker_crashed" and "KilledWorker" in results[4]["detail"]
+
+
+def test_dask_batches_close_on_pages_or_bytes():
+    def jobs(*sizes):
+        return [{"task": {"raw": b"x" * size, "source": str(i)}} for i, size in enumerate(sizes)]
+
+    assert [len(b.tasks) for b in workers._batches(jobs(10, 10, 50, 10, 10, 10), 3, 60)] == [3, 3]
+    assert [len(b.tasks) for b in workers._batches(jobs(10, 60, 10), 3, 60)] == [2, 1]  # by bytes
+    assert [len(b.tasks) for b in workers._batches(jobs(10, 10), 3, 60)] == [2]  # the last, short
 
 
 def test_off_a_terminal_progress_is_a_log_line(corpus, tmp_path, capsys, monkeypatch):
