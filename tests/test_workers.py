@@ -189,7 +189,10 @@ def test_off_a_terminal_progress_is_a_log_line(corpus, tmp_path, capsys, monkeyp
 
 
 def test_large_outputs_are_sharded_and_load_as_one_table(corpus, tmp_path, monkeypatch):
+    import pandas as pd
     import pyarrow.dataset as ds
+
+    duckdb = pytest.importorskip("duckdb")
 
     whole, sharded = tmp_path / "whole", tmp_path / "sharded"
     build(corpus, whole)
@@ -204,6 +207,14 @@ def test_large_outputs_are_sharded_and_load_as_one_table(corpus, tmp_path, monke
     assert (sharded / "rejected.jsonl").read_bytes() == (whole / "rejected.jsonl").read_bytes()
     table = ds.dataset(sorted(str(p) for p in sharded.glob("articles-*.parquet"))).to_table()
     assert table.to_pylist() == ds.dataset(str(whole / "articles.parquet")).to_table().to_pylist()
+    ids = pd.read_parquet(whole / "articles.parquet")["id"].tolist()
+    assert pd.read_parquet(sorted(sharded.glob("articles-*.parquet")))["id"].tolist() == ids
+    # DuckDB reads the shards as one table by a glob, in file order
+    glob = (sharded / "articles-*.parquet").as_posix()
+    rows = duckdb.sql(f"SELECT id, lang FROM read_parquet('{glob}')").fetchall()
+    assert [r[0] for r in rows] == ids and len(rows) == len(table)
+    glob = (sharded / "articles-*.jsonl").as_posix()
+    assert [r[0] for r in duckdb.sql(f"SELECT id FROM read_json_auto('{glob}')").fetchall()] == ids
     manifest = json.loads((sharded / "manifest.json").read_text(encoding="utf-8"))
     assert "articles-00001.parquet" in manifest["outputs"]
     assert "articles-*.parquet" in (sharded / "README.md").read_text(encoding="utf-8")
