@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: all dataset test bench bench-extract bench-adversarial bench-dedup bench-text audit screenshot clean-cache
+.PHONY: all dataset test bench bench-extract bench-adversarial bench-dedup bench-text bench-listing audit screenshot clean-cache
 
 all: dataset
 
@@ -49,6 +49,10 @@ bench-adversarial: $(STAMP)
 bench-dedup: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]' --no-build-isolation
 	$(BIN)/python bench/bench_dedup.py
+
+# Peak memory of listing 100,000 input files, streamed beside the whole list.
+bench-listing: $(STAMP)
+	$(BIN)/python bench/bench_listing.py
 
 # The page cache lives in the user's cache directory (see `pipeline build --help`).
 clean-cache:
