@@ -171,7 +171,7 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
     listing = _Listing(inputs_name(compress))
     files = sum(1 for _ in iter_inputs(raw_dir, exclude, follow_symlinks)) if progress else 0
     shown = Progress(progress, files)
-    last = None  # the first job of the file being written
+    last = None  # the latest job: its file's line is written when the next file starts
     try:
         for job in done:
             if last is not None and job["entry"] is not last["entry"]:
