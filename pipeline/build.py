@@ -42,7 +42,7 @@ from .document import Rejected
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
 from .progress import Progress
 from .readers import Record, iter_inputs, list_inputs, read_input, read_records, read_stream, sniff, symlink_problem  # noqa: F401
-from .writers import OUTPUTS, OutLocked, Writers, check_choices, inputs_name, lock_out_dir, output_names  # noqa: F401
+from .writers import OUTPUTS, OutLocked, Writers, check_choices, inputs_name, lock_out_dir, output_names, shard_name  # noqa: F401
 
 LIBRARIES = ("chardet", "charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
              "pandas", "pyarrow", "pypinyin", "warcio")
@@ -151,8 +151,9 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
     fp = fingerprint()
     names = output_names(audit, compress)
     exclude = (out_dir, cache_dir)
+    options = {"audit": audit, "compress_jsonl": compress, "parquet_codec": parquet}
     if not force and _up_to_date(out_dir, fp, _inputs(raw_dir, exclude, follow_symlinks),
-                                 _Listing(inputs_name(compress)), summary, names, parquet):
+                                 _Listing(inputs_name(compress)), summary, names, options):
         summary.up_to_date = True
         return summary
     cache = Path(cache_dir) / fp if cache_dir else None
@@ -210,7 +211,7 @@ def _build_locked(raw_dir: Path, out_dir: Path, cache_dir: Path | None, progress
         if last is not None:
             listing.write(writers, last)
         writers.commit({**_manifest(fp, listing.summary(), tally, summary, copies.counts()),
-                        "output_options": {"audit": audit, "compress_jsonl": compress, "parquet_codec": parquet}})
+                        "output_options": options})
     except BaseException:
         writers.abort()
         raise
@@ -380,20 +381,24 @@ def _input_entry(path: Path, raw_dir: Path, refused: bool = False) -> dict:
 
 
 def _up_to_date(out_dir: Path, fp: str, inputs, listing: _Listing, summary: Summary,
-                names: tuple[str, ...] = OUTPUTS, parquet: str = "zstd") -> bool:
+                names: tuple[str, ...], options: dict) -> bool:
     """Would a build write what is there? The cheap checks first; then the
     inputs are hashed one file at a time and their listing compared."""
-    manifest_path = out_dir / "manifest.json"
-    if not all((out_dir / name).exists() for name in names):
-        return False
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if manifest.get("fingerprint") != fp or not isinstance(manifest.get("inputs"), dict):
         return False  # another pipeline, or a manifest that listed every input itself
-    if manifest.get("outputs") != list(names) or manifest.get("output_options", {}).get("parquet_codec") != parquet:
+    if manifest.get("output_options") != options:
         return False  # the same pages, written with other choices
+    outputs = manifest.get("outputs")
+    # Each file this build would write is there, whole or in shards (their names are in the manifest).
+    if not isinstance(outputs, list) or not all(
+            name in outputs or shard_name(name, 0) in outputs for name in names):
+        return False
+    if not all(isinstance(name, str) and (out_dir / name).is_file() for name in outputs):
+        return False
     if TRANSIENT & set(manifest.get("rejections", {})):  # pages that deserve another try
         return False
     for _, entry, _ in inputs:

@@ -218,6 +218,9 @@ def test_large_outputs_are_sharded_and_load_as_one_table(corpus, tmp_path, monke
     manifest = json.loads((sharded / "manifest.json").read_text(encoding="utf-8"))
     assert "articles-00001.parquet" in manifest["outputs"]
     assert "articles-*.parquet" in (sharded / "README.md").read_text(encoding="utf-8")
+    assert build(corpus, sharded).up_to_date  # shards count as the files they split
+    (sharded / "articles-00001.parquet").unlink()
+    assert not build(corpus, sharded).up_to_date  # a shard gone: built again
     monkeypatch.setitem(settings(), "output", {"shard_rows": 1_000_000})
     build(corpus, sharded, force=True)  # back to single files: no shard is left behind
     assert sorted(p.name for p in sharded.iterdir()) == sorted(p.name for p in whole.iterdir())
