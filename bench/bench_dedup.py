@@ -34,7 +34,10 @@
    each size of ``--index-sizes``, each index in a fresh process: the
    disk index the build uses and the in-memory one it replaced
    (``tests/dedup_reference.py``), one after the other, and prints the
-   time per decision and how much the process's resident memory grew.
+   time per decision and how much the process's resident memory grew;
+6. with ``--build-memory 2000,8000``, builds that many distinct generated
+   articles (all kept, so the index holds every one) and prints the peak
+   memory of the build process at each size.
 
 It reports and exits 0: a benchmark is not a gate.
 """
@@ -348,6 +351,7 @@ def compare(articles: list[dict]) -> dict:
         t2 = time.process_time()
         cpu["ours"] += t1 - t0
         cpu["datasketch"] += t2 - t1
+    index.close()
     return {"cpu": cpu, "ours": ours_cluster, "datasketch": their_cluster}
 
 
@@ -441,17 +445,52 @@ def index_run(kind: str, count: int) -> dict:
             "rss_growth_kib": rss_kib() - before, "peak_kib": peak_kib()}
 
 
-def rss_kib() -> int:
+def rss_kib(field: str = "VmRSS") -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
 
 def peak_kib() -> int:
-    import resource
+    """This process's peak resident memory. Not ``ru_maxrss``: Linux carries it over ``exec`` from the
+    parent, so a child of a large benchmark would report the parent's peak; ``VmHWM`` starts afresh."""
+    return rss_kib("VmHWM")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def distinct_corpus(out_dir: Path, pages: int) -> None:
+    """``pages`` distinct plain-text articles (random sentences over the English test pages' words): every
+    one is kept, so the index holds them all; the first N of a larger corpus are the corpus of size N."""
+    vocab = sorted({w for folder in ("tests/pages", "tests/data/farms") for p in sorted((ROOT / folder).glob("en_*"))
+                    for w in re.findall(r"[a-z]{3,}", p.read_text(encoding="utf-8", errors="replace").lower())})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(pages):
+        rng = random.Random(i)
+        paras = [" ".join(" ".join(rng.choice(vocab) for _ in range(rng.randint(8, 16))).capitalize() + "."
+                          for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(3, 6))]
+        title = " ".join(rng.choice(vocab) for _ in range(5)).capitalize()
+        (out_dir / f"{i:05d}_distinct.txt").write_text(title + "\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+
+
+def build_run(raw: Path, out: Path) -> dict:
+    """In this (fresh) process: one build with one worker; the peak resident memory of this process."""
+    from pipeline.build import build
+
+    summary = build(raw, out, cache_dir=None, force=True, workers=1)
+    return {"pages": summary.documents, "articles": summary.articles, "peak_kib": peak_kib(),
+            "dedup_index_s": summary.stage_seconds.get("dedup_index", 0.0)}
+
+
+def build_memory(sizes: list[int], work: Path) -> list[dict]:
+    """Peak memory of the build process on distinct articles, one build per size, each in a fresh process."""
+    runs = []
+    for pages in sizes:
+        raw, out = work / f"distinct-{pages}", work / f"distinct-{pages}-out"
+        distinct_corpus(raw, pages)
+        done = subprocess.run([sys.executable, __file__, "--build-run", str(raw), str(out)],
+                              capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout))
+    return runs
 
 
 def index_scale(sizes: list[int]) -> list[dict]:
@@ -476,10 +515,17 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the corpus and the built dataset in this directory")
     parser.add_argument("--index-sizes", default="10000,100000",
                         help="numbers of synthetic articles for the index alone (default 10000,100000; 0 skips)")
+    parser.add_argument("--build-memory", default="0",
+                        help="also build this many distinct articles (e.g. 2000,8000) and print the build "
+                             "process's peak memory (default 0: skipped; minutes per size)")
     parser.add_argument("--index-run", nargs=2, metavar=("KIND", "COUNT"), help=argparse.SUPPRESS)
+    parser.add_argument("--build-run", nargs=2, type=Path, metavar=("RAW", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.index_run:  # a child of index_scale
         print(json.dumps(index_run(args.index_run[0], int(args.index_run[1]))))
+        return 0
+    if args.build_run:  # a child of build_memory
+        print(json.dumps(build_run(*args.build_run)))
         return 0
 
     try:
@@ -560,6 +606,17 @@ def main(argv=None) -> int:
             label = {"disk": "disk (SQLite, the build's)", "memory": "in memory (the one replaced)"}[r["kind"]]
             w(f"  {label:<30}{r['count']:>9}{r['copies']:>8}{1e6 * r['seconds'] / r['count']:>13.1f}"
               f"{r['rss_growth_kib'] / 1024:>10.1f} MB{1024 * r['rss_growth_kib'] / r['count']:>11.0f} B")
+    sizes = [int(n) for n in args.build_memory.split(",") if int(n) > 0]
+    if sizes:
+        w("")
+        w("the build process on distinct articles (all kept; one worker, no cache, each build in a fresh process):")
+        runs = build_memory(sizes, work)
+        for r in runs:
+            w(f"  {r['pages']:>7} pages, {r['articles']:>7} articles: peak {r['peak_kib'] / 1024:7.1f} MB, "
+              f"index {r['dedup_index_s']:.2f} s (wall)")
+        if len(runs) > 1:
+            grow = (runs[-1]["peak_kib"] - runs[0]["peak_kib"]) / 1024
+            w(f"  {runs[0]['pages']} -> {runs[-1]['pages']} pages: {grow:+.1f} MB")
     if not args.keep:
         import shutil
 

@@ -222,13 +222,14 @@ class Index:
     3 KB at the defaults: the signature and a key per band), so held in
     Python it grew with the corpus, about 3 GB at a million distinct
     articles. It is a private temporary SQLite database instead (stdlib
-    ``sqlite3``, filename ``""``): SQLite creates it in the temporary
-    directory (``SQLITE_TMPDIR`` or ``TMPDIR``), deletes it when closed or
-    when the process dies, and keeps at most ``CACHE_KIB`` of its pages in
-    memory. It is scratch, so there is no journal and no sync. Each
-    decision costs one lookup by exact hash and one query for every band
-    key at once; the decisions are those of the in-memory index it
-    replaced (``tests/dedup_reference.py``, compared in the tests).
+    ``sqlite3``, filename ``""``): SQLite creates its file in the temporary
+    directory (``SQLITE_TMPDIR`` or ``TMPDIR``) and unlinks it at once, so
+    it is gone when closed or when the process dies, and keeps at most
+    ``CACHE_KIB`` of its pages in memory. It is scratch: no journal, no
+    sync. Each decision costs one lookup by exact hash and one query for
+    all the band keys at once, about 0.3 ms against 0.1 ms in memory (the
+    README has the figures); the decisions are those of the in-memory
+    index it replaced (``tests/dedup_reference.py``, compared in the tests).
     """
 
     def __init__(self, cfg: dict | None = None):
