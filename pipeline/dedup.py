@@ -401,7 +401,12 @@ class Labeller:
         """Decide on one page's result (status ok); return its ``duplicates.jsonl`` row if it is a copy."""
         article = result["article"]
         sig = result.get("dedup") or signature(article["text"])
-        decision = self.index.decide(article["id"], article["source"], sig)
+        try:
+            decision = self.index.decide(article["id"], article["source"], sig)
+        except sqlite3.OperationalError as exc:  # a full disk, most likely
+            raise OSError(f"the duplicate index's temporary database failed: {exc}; it lives in "
+                          "$SQLITE_TMPDIR or $TMPDIR (else /var/tmp or /tmp): point one at a disk "
+                          "with room") from exc
         if decision is None:
             return None
         article["duplicate_of"] = decision.kept_id

@@ -136,3 +136,15 @@ def test_disk_and_reference_decide_alike(drawn):
             for i, (seed, exact, short) in enumerate(drawn)]
     ours, theirs = both(sigs, SMALL)
     assert ours == theirs
+
+
+def test_a_failing_scratch_database_says_where_it_lives(monkeypatch):
+    def full(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    labeller = dedup.Labeller()
+    monkeypatch.setattr(labeller.index, "decide", full)
+    result = {"article": {"id": "a", "source": "a.txt", "text": "x"}, "dedup": sig_of([], "0" * 16)}
+    with pytest.raises(OSError, match="disk is full.*TMPDIR"):
+        labeller.label(result)
+    labeller.close()
