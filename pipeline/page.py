@@ -67,8 +67,9 @@ def run_page(task: dict) -> dict:
     }
 
 
-def _jsonl(rows) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+def _jsonl(rows) -> bytes:
+    """Rows as UTF-8 JSON Lines: encoded here, in the worker, and written as they are."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
 def rejection(reason: str, detail: str) -> dict:

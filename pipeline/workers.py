@@ -30,6 +30,10 @@ from .page import rejection, run_page
 
 GRACE_SECONDS = 5.0  # beyond max_seconds, for the worker's own timer to fire first
 JOBS_PER_WORKER = 16
+# Jobs already done (cache hits) held beyond the pages in flight, so that in
+# a rebuild the next changed page, a hundred cached ones further on, is
+# already with a worker while the cached ones are written.
+LOOK_AHEAD = 256
 
 
 def default_workers() -> int:
@@ -50,7 +54,9 @@ def local(jobs: Iterable[dict], workers: int) -> Iterator[dict]:
     """Jobs through ``workers`` processes, in input order."""
     limit = float(settings()["input"].get("max_seconds", 0) or 0)
     hard_limit = limit + GRACE_SECONDS if limit else None
-    window = workers * JOBS_PER_WORKER
+    window = workers * JOBS_PER_WORKER  # pages sent or waiting for a worker
+    pending = 0
+    waiting: deque[dict] = deque()  # jobs not yet sent, oldest first
     pool = [_Worker() for _ in range(workers)]
     idle = list(pool)
     busy: dict[_Worker, tuple[dict, float]] = {}
@@ -59,21 +65,19 @@ def local(jobs: Iterable[dict], workers: int) -> Iterator[dict]:
     exhausted = False
     try:
         while True:
-            while not exhausted and len(queue) < window:
+            while not exhausted and pending < window and len(queue) < window + LOOK_AHEAD:
                 job = next(jobs, None)
                 if job is None:
                     exhausted = True
                     break
                 queue.append(job)
                 if "result" not in job:
-                    job["waiting"] = True
-            for job in queue:  # hand out waiting jobs, oldest first
-                if not idle:
-                    break
-                if job.pop("waiting", False):
-                    worker = idle.pop()
-                    worker.send(job.pop("task"))
-                    busy[worker] = (job, time.monotonic())
+                    waiting.append(job)
+                    pending += 1
+            while waiting and idle:
+                job, worker = waiting.popleft(), idle.pop()
+                worker.send(job.pop("task"))
+                busy[worker] = (job, time.monotonic())
             while queue and "result" in queue[0]:
                 yield queue.popleft()
             if exhausted and not queue:
@@ -102,6 +106,7 @@ def local(jobs: Iterable[dict], workers: int) -> Iterator[dict]:
                                    "stop by itself and was killed, stage unknown")
                 else:
                     continue
+                pending -= 1
                 del busy[worker]
                 if dead:
                     fresh = worker.replace()

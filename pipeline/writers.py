@@ -33,7 +33,6 @@ import contextlib
 import errno
 import fcntl
 import gzip
-import io
 import json
 import os
 import re
@@ -197,19 +196,19 @@ class Writers:
         """Append ``row`` to ``name`` (``blocks.jsonl``...); a file this build does not write is skipped."""
         sharded = self.jsonl.get(name)
         if sharded is not None:
-            sharded.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sharded.stream.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
             sharded.rows += 1
         sharded = self.parquet.get(name.replace(".jsonl", ".parquet"))
         if sharded is not None:
             sharded.stream.add(row)
             sharded.rows += 1
 
-    def write_lines(self, name: str, lines: str) -> None:
-        """Append rows already serialised as JSON Lines (JSON Lines files only)."""
+    def write_lines(self, name: str, lines: bytes) -> None:
+        """Append rows already serialised as UTF-8 JSON Lines (JSON Lines files only)."""
         sharded = self.jsonl.get(name)
         if sharded is not None:
             sharded.stream.write(lines)
-            sharded.rows += lines.count("\n")
+            sharded.rows += lines.count(b"\n")
 
     def _files(self) -> list[tuple[Path, str]]:
         """(temporary path, final name) of every data file, in the order of ``self.names``."""
@@ -249,14 +248,14 @@ class Writers:
 
 
 def _open_jsonl(path: Path, compress: bool):
-    """A text stream for JSON Lines; gzipped with no name or time in the header, so
-    the same rows give the same bytes."""
-    if not compress:
-        return open_new(path)
+    """A binary stream for UTF-8 JSON Lines; gzipped with no name or time in the
+    header, so the same rows give the same bytes."""
     raw = open_new(path, binary=True)
+    if not compress:
+        return raw
     gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
     gz.myfileobj = raw  # closed with it: GzipFile leaves a file it was given open
-    return io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
+    return gz
 
 
 class ParquetStream:

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from conftest import DATA, PROCESSED, RAW, SEED_LANGS, SEEDS
 
 import pipeline.build as build_module
 import pipeline.readers as readers
 import pipeline.readers.plain as plain_reader
 import pipeline.stages as stages
-from pipeline.build import OUTPUTS, build, read_input
+from pipeline.build import CACHE_SUFFIX, OUTPUTS, _cache_bytes, _cache_result, _pack, _unpack, build, read_input
 from pipeline.config import settings
 from pipeline.document import Rejected
 
@@ -356,12 +358,29 @@ def test_a_file_name_that_is_not_utf8_is_built_with_an_escaped_source(raw_copy, 
     assert "caf\\xe9.txt" in sources
 
 
+@given(st.text(), st.binary(), st.binary())
+def test_a_cache_entry_gives_back_its_result(article_text, removed, blocks):
+    result = {"status": "ok", "article": {"text": article_text}, "items": [], "removed_rules": [],
+              "removed_jsonl": removed, "blocks_jsonl": blocks}
+    assert _cache_result(_cache_bytes(result)) == result
+
+
+def test_a_cache_entry_of_another_shape_is_refused():
+    whole = _cache_bytes({"status": "ok", "article": {}, "items": [], "removed_rules": [],
+                          "removed_jsonl": b'{"a": 1}\n', "blocks_jsonl": '{"b": "é"}\n'.encode()})
+    for damaged in (whole[:-1], whole + b"x", b'{"status": "ok", "article": {}}',  # cut, grown, old one-JSON form
+                    b'{"status": "ok", "text_bytes": [-1]}\n', b'["a list"]\n'):
+        with pytest.raises(ValueError):
+            _cache_result(damaged)
+
+
 def test_a_damaged_cache_entry_is_recomputed(raw_copy, tmp_path):
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "one", cache_dir=cache)
-    damages = (lambda raw: b"{not json", lambda raw: raw[: len(raw) // 2],  # not gzip; truncated
-               lambda raw: gzip.compress(b"{not json"), lambda raw: raw[:10] + bytes(len(raw) - 10))
-    for i, entry in enumerate(sorted(cache.rglob("*.json.gz"))):
+    damages = (lambda raw: b"{not json", lambda raw: raw[: len(raw) // 2],  # not zstd; truncated
+               lambda raw: _pack(b"{not json"), lambda raw: raw[:10] + bytes(len(raw) - 10),
+               lambda raw: _pack(_unpack(raw)[:-3]))  # audit lines cut short
+    for i, entry in enumerate(sorted(cache.rglob("*" + CACHE_SUFFIX))):
         entry.write_bytes(damages[i % len(damages)](entry.read_bytes()))
     summary = build(raw_copy, tmp_path / "two", cache_dir=cache)
     assert summary.cached == 0 and summary.articles == len(SEEDS)

@@ -15,6 +15,7 @@ import pytest
 from conftest import DATA, RAW, ROOT, SEED_LANGS, SEEDS
 
 import pipeline
+from pipeline.build import CACHE_SUFFIX
 from pipeline.cli import EXIT_CONFIG, EXIT_INTERNAL, EXIT_NOINPUT, EXIT_REJECTED, EXIT_USAGE, _parser, main
 from pipeline.config import CONFIG_ENV, settings
 
@@ -210,7 +211,7 @@ def test_the_default_cache_is_not_in_the_working_directory(tmp_path, monkeypatch
     monkeypatch.chdir(work)
     assert main(["build", "--raw", str(RAW), "--out", str(tmp_path / "out")]) == 0
     assert list(work.iterdir()) == []
-    assert any((tmp_path / "xdg" / "content-farm-pipeline").rglob("*.json.gz"))
+    assert any((tmp_path / "xdg" / "content-farm-pipeline").rglob("*" + CACHE_SUFFIX))
 
 
 @pytest.fixture

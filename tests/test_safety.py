@@ -20,6 +20,7 @@ import pytest
 from conftest import RAW, SEEDS
 
 import pipeline.stages as stages
+from pipeline.build import CACHE_SUFFIX, _pack
 from pipeline.build import OUTPUTS, OutLocked, build
 from pipeline.cli import EXIT_LOCKED, EXIT_REJECTED, main
 from pipeline.decode import decode_bytes
@@ -93,14 +94,15 @@ def test_two_builds_sharing_a_cache_both_complete(raw_copy, tmp_path):
     assert tmp_leftovers(cache) == []
 
 
-@pytest.mark.parametrize("damage", [b"", gzip.compress(b'{"status": "ok"}'), gzip.compress(b"[1, 2]"),
-                                    gzip.compress(b'{"status": "ok", "article": {}'), b"not gzip", "truncated"])
+@pytest.mark.parametrize("damage", [b"", _pack(b'{"status": "ok", "text_bytes": []}\n'), _pack(b"[1, 2]\n"),
+                                    _pack(b'{"status": "ok", "article": {}'), b"not zstd at all", "truncated",
+                                    gzip.compress(b'{"status": "ok"}')])  # an entry of the gzip days
 def test_a_missing_or_partial_cache_entry_is_recomputed(raw_copy, tmp_path, damage):
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "one", cache_dir=cache)
-    for entry in sorted(cache.rglob("*.json.gz"))[:2]:
+    for entry in sorted(cache.rglob("*" + CACHE_SUFFIX))[:2]:
         entry.write_bytes(entry.read_bytes()[:40] if damage == "truncated" else damage)
-    for entry in sorted(cache.rglob("*.json.gz"))[2:3]:
+    for entry in sorted(cache.rglob("*" + CACHE_SUFFIX))[2:3]:
         entry.unlink()
     summary = build(raw_copy, tmp_path / "two", cache_dir=cache)
     assert summary.articles == len(SEEDS) and summary.cached == len(SEEDS) - 3
@@ -130,7 +132,7 @@ def test_a_link_planted_in_the_cache_is_never_written_through(raw_copy, tmp_path
     victim.write_bytes(OUTSIDE_TEXT)
     cache = tmp_path / "cache"
     build(raw_copy, tmp_path / "one", cache_dir=cache)
-    for entry in cache.rglob("*.json.gz"):  # each entry, and its old temporary name, now a link
+    for entry in cache.rglob("*" + CACHE_SUFFIX):  # each entry, and its old temporary name, now a link
         entry.unlink()
         entry.symlink_to(victim)
         entry.with_suffix(".tmp").symlink_to(victim)
