@@ -403,7 +403,10 @@ def is_footer_marker(text: str, cfg: dict) -> bool:
     if len(text) > cfg["max_marker_chars"]:
         return False
     key = BULLET.sub("", fold(text)).lstrip()
-    for marker in cfg["markers"]:
+    markers = cfg["markers"]
+    if not key.startswith(tuple(markers)):  # most lines: one test in C
+        return False
+    for marker in markers:
         if key.startswith(marker):
             # The marker stands alone or introduces a link ("Next article: X");
             # "Related articles often..." is prose, "To topple" another word.

@@ -71,9 +71,20 @@ FOREIGN = re.compile(
 )
 
 
+# Every character below 256 reads back as its own code point; the others
+# (cp1252's `€`, `œ`...) as their byte: one translate and a Latin-1 encode.
+TO_LATIN1 = {ord(c): b[0] for c, b in TO_BYTE.items() if ord(c) != b[0]}
+# Letters, and any non-ASCII character, in runs (counted, not listed one by one).
+LETTER_OR_HIGH = re.compile(r"(?:[^\W\d_]|[^\x00-\x7f])+")
+
+
 def to_bytes(run: str) -> bytes:
-    """The bytes a cp1252 or Latin-1 reading turned into ``run``."""
-    return b"".join(TO_BYTE[c] for c in run)
+    """The bytes a cp1252 or Latin-1 reading turned into ``run``; KeyError
+    names a character no byte reads as."""
+    try:
+        return run.translate(TO_LATIN1).encode("latin-1")
+    except UnicodeEncodeError as exc:
+        raise KeyError(exc.object[exc.start]) from None
 
 
 # --- GBK and Big5 read as cp1252 or Latin-1 ---------------------------------
@@ -135,7 +146,7 @@ def _undo_cjk(text: str) -> tuple[str, str] | None:
     # misread bytes: re-read the runs between them.
     runs = FOREIGN.split(text)
     foreign = FOREIGN.findall(text) + [""]
-    letters = sum(1 for run in runs for c in run if c.isalpha() or c >= "\x80")
+    letters = sum(map(len, LETTER_OR_HIGH.findall("".join(runs))))
     if high < MIN_LATIN_HIGH_SHARE * letters:
         return None
     chunks = [to_bytes(run) for run in runs]
