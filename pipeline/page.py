@@ -2,8 +2,11 @@
 
 It does no I/O and knows nothing of where it runs, so the same function
 runs in the build process, in a local worker process or on a Dask worker.
-Its argument and result are plain dicts (picklable and JSON-able), so the
-result can be cached as it is and other steps can add fields to it.
+Its argument and result are plain, picklable dicts, so the result can be
+cached as it is and other steps can add fields to it. The audit rows
+(``blocks_jsonl``, ``removed_jsonl``) are UTF-8 bytes, already JSON Lines:
+encoded here, in the worker, they are cached and written without another
+pass through JSON; everything else in the result is JSON.
 
 The time limit (``[input] max_seconds``) is checked after every stage; in
 a process's main thread an interval timer also interrupts a stage that
