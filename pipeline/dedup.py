@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import settings
-from .records import jsonl_path, read_jsonl
+from .records import jsonl_paths, read_rows
 from .script import HAN_CLASS
 
 WORD = re.compile(r"\w+")
@@ -345,16 +345,15 @@ def explain(doc_id: str, source: str, text: str, dataset: Path) -> list[str]:
     ``duplicates.jsonl``; a page it has not seen is compared with the
     dataset's articles, as if appended after them.
     """
-    pairs_path, articles_path = jsonl_path(dataset, "duplicates"), jsonl_path(dataset, "articles")
-    if pairs_path is None or articles_path is None:
+    if not jsonl_paths(dataset, "duplicates") or not jsonl_paths(dataset, "articles"):
         return [f"dedup: not checked: no built dataset with duplicates.jsonl in {dataset}/"]
     dropped, copies = None, []
-    for row in read_jsonl(pairs_path):
+    for row in read_rows(dataset, "duplicates"):  # one file, or its shards in order
         if row["dropped_id"] == doc_id and dropped is None:
             dropped = row
         if row["kept_id"] == doc_id:
             copies.append(row)
-    if any(row["id"] == doc_id and not row.get("duplicate_of") for row in read_jsonl(articles_path)):
+    if any(row["id"] == doc_id and not row.get("duplicate_of") for row in read_rows(dataset, "articles")):
         lines = [f"dedup: kept in {dataset}/ (it copies no earlier article); {len(copies)} copies of it"]
         return lines + [f"  copy {c['dropped_id']} ({c['dropped_source']}): {c['method']}, "
                         f"similarity {c['similarity']:g}" for c in copies]
@@ -362,7 +361,7 @@ def explain(doc_id: str, source: str, text: str, dataset: Path) -> list[str]:
         return [f"dedup: {dropped['method']} duplicate of {dropped['kept_id']} ({dropped['kept_source']}), "
                 f"similarity {dropped['similarity']:g}, in {dataset}/: left out of the clean articles"]
     with Index() as index:
-        for row in read_jsonl(articles_path):
+        for row in read_rows(dataset, "articles"):
             if not row.get("duplicate_of"):
                 index.decide(row["id"], row["source"], signature(row["text"]))
         decision = index.decide(doc_id, source, signature(text))

@@ -205,3 +205,19 @@ def test_explain_says_what_the_build_decided(farm, tmp_path, capsys):
     assert "copies none of its 7 kept articles" in said, said
     assert main(["explain", "--dataset", str(tmp_path / "nowhere"), str(new)]) == 0
     assert "dedup: not checked" in capsys.readouterr().out
+
+
+def test_explain_reads_a_sharded_dataset(farm, tmp_path, capsys, monkeypatch):
+    """Past ``[output] shard_rows`` the articles and pairs come in numbered shards: all are read."""
+    monkeypatch.setitem(settings()["output"], "shard_rows", 1)
+    out = tmp_path / "out"
+    build(farm, out)
+    assert (out / "articles-00001.jsonl").exists() and not (out / "articles.jsonl").exists()
+    assert main(["explain", "--dataset", str(out), str(farm / "d_zh_kettle_copy.html")]) == 0
+    said = capsys.readouterr().out
+    assert "dedup: near duplicate of" in said and "a_zh_kettle.txt" in said
+    unrelated = tmp_path / "unrelated.txt"
+    unrelated.write_text("Tide tables list high and low water for each harbour, hour by hour, all year. " * 3,
+                         encoding="utf-8")
+    assert main(["explain", "--dataset", str(out), str(unrelated)]) == 0
+    assert "copies none of its 7 kept articles" in capsys.readouterr().out
