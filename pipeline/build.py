@@ -126,7 +126,7 @@ class _Tally:
 def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
           progress: bool = False, force: bool = False, workers: int = 0,
           dask: str | None = None, audit: str = "full", compress: bool = False,
-          parquet: str = "zstd", follow_symlinks: bool = False) -> Summary:
+          parquet: str = "zstd", follow_symlinks: bool = False, wait: float = 0.0) -> Summary:
     """Rebuild ``out_dir`` from ``raw_dir``; see the module docstring.
 
     ``workers`` worker processes run the pages (0: this process);
@@ -135,14 +135,15 @@ def build(raw_dir: Path, out_dir: Path, cache_dir: Path | None = None,
     ``compress`` gzips the JSON Lines, ``parquet`` is the Parquet codec.
     A symbolic link in ``raw_dir`` to a file outside it, or to anything but
     a regular file, is rejected as ``symlink`` unless ``follow_symlinks``.
-    Raises :class:`OutLocked` when another build is writing ``out_dir``.
+    Raises :class:`OutLocked` when another build is writing ``out_dir``
+    (at once, or once it has waited ``wait`` seconds for it to finish).
     """
     start = time.perf_counter()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"no input directory {raw_dir}: put the pages to clean there")
     check_choices(audit, compress, parquet)
-    with lock_out_dir(out_dir):
+    with lock_out_dir(out_dir, wait):
         return _build_locked(raw_dir, out_dir, cache_dir, progress, force, workers, dask, audit, compress,
                              parquet, follow_symlinks, start)
 

@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker processes for the pages (default: the number of cores; 0: in this process)")
     p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                    help="run the pages on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs `distributed`)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another build is writing --out, wait up to this long for it to finish "
+                        "(default 0: exit at once with status 75)")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="read symbolic links in --raw that lead outside it or to a directory "
                         "(default: reject them as `symlink`)")
@@ -208,7 +211,8 @@ def _build(args) -> int:
     try:
         summary = build(args.raw, args.out, cache_dir=cache, progress=not args.quiet, force=args.force,
                         workers=workers, dask=args.dask, audit=args.audit, compress=args.compress,
-                        parquet=args.parquet_compression, follow_symlinks=args.follow_symlinks)
+                        parquet=args.parquet_compression, follow_symlinks=args.follow_symlinks,
+                        wait=args.wait)
     except OutLocked as exc:
         print(f"pipeline build: {exc}", file=sys.stderr)
         return EXIT_LOCKED

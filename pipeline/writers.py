@@ -37,6 +37,7 @@ import json
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -122,24 +123,36 @@ class OutLocked(Exception):
     """Another build holds the lock on this output directory."""
 
 
+LOCK_POLL_SECONDS = 0.2
+
+
 @contextlib.contextmanager
-def lock_out_dir(out_dir: Path):
+def lock_out_dir(out_dir: Path, wait: float = 0.0):
     """Hold an exclusive lock on ``out_dir`` (created if missing) for one build.
 
     The lock is the directory's own (``flock`` on it), so no lock file is
     left behind, and the system drops it when the process ends however it
-    ends. A second build raises :class:`OutLocked` at once.
+    ends. A second build raises :class:`OutLocked` at once, or after up to
+    ``wait`` seconds of trying again (builds started by cron or a scheduler
+    queue up instead of failing).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-            raise OutLocked(f"another build is writing to {out_dir}: wait for it to finish, "
-                            "or pass another --out") from None
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                waited = f" (waited {wait:g}s)" if wait > 0 else ""
+                raise OutLocked(f"another build is writing to {out_dir}{waited}: wait for it to finish "
+                                "(--wait SECONDS), or pass another --out") from None
+            time.sleep(min(LOCK_POLL_SECONDS, left))
         yield
     finally:
         os.close(fd)  # releases the lock

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,19 @@ def test_a_second_build_of_a_locked_out_exits_75_and_leaves_the_dataset(raw_copy
     assert snapshot(out) == before and tmp_leftovers(out) == []
     build(raw_copy, out)  # the lock went with its holder
     assert snapshot(out) != before
+
+
+def test_a_build_told_to_wait_starts_when_the_other_ends(raw_copy, tmp_path, capsys):
+    out = tmp_path / "out"
+    holder = lock_out_dir(out)
+    holder.__enter__()  # another build is running...
+    threading.Timer(0.5, holder.__exit__, (None, None, None)).start()  # ...and ends soon
+    summary = build(raw_copy, out, wait=30)
+    assert summary.articles == len(SEEDS)
+    with lock_out_dir(out):  # one that never ends: the wait runs out
+        assert main(["build", "--raw", str(raw_copy), "--out", str(out), "--force", "--wait", "0.3", "-q"]) \
+            == EXIT_LOCKED
+    assert "waited 0.3s" in capsys.readouterr().err
 
 
 def test_two_builds_started_together_leave_one_whole_dataset(raw_copy, tmp_path):
