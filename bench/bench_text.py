@@ -10,7 +10,9 @@ from those sentences with Python, in the same run:
   alone (seeded, its default 7 trials), accuracy per language and CPU
   time, the two interleaved sentence by sentence;
 - **mojibake**: each sentence garbled (UTF-8 read as cp1252, Latin-1 or
-  MacRoman; GBK and Big5 read as cp1252 or Latin-1; once, and twice),
+  MacRoman; GBK and Big5 read as cp1252 or Latin-1; Russian in cp1251
+  and KOI8-R, Greek in cp1253 and ISO-8859-7 read the same ways; once,
+  and twice),
   repaired by :func:`pipeline.repair.repair_text` and by
   ``ftfy.fix_encoding`` alone: fixed, unchanged or made worse. Whitespace
   normalisation is the stage's documented last step, so both sides are
@@ -60,6 +62,11 @@ MOJIBAKE = {
     "gbk>latin1": (("zh-hans", "zh-hant"), "gbk", "latin-1"),
     "big5>cp1252": (("zh-hant",), "big5", SLOPPY),
     "big5>latin1": (("zh-hant",), "big5", "latin-1"),
+    "cp1251>cp1252": (("ru",), "cp1251", SLOPPY),
+    "cp1251>latin1": (("ru",), "cp1251", "latin-1"),
+    "koi8-r>cp1252": (("ru",), "koi8-r", SLOPPY),
+    "cp1253>cp1252": (("el",), "cp1253", SLOPPY),
+    "iso8859-7>latin1": (("el",), "iso8859-7", "latin-1"),
 }
 DECODE = {
     "cp1252": ("en", "es", "fr", "de", "pt", "it"), "cp1250": ("pl", "cs"), "iso8859-2": ("pl", "cs"),

@@ -8,6 +8,9 @@ page that mixes correct lines and garbled ones keeps the correct ones.
 
 Per line, in rounds until nothing changes (mojibake may be layered):
 
+0. :func:`~pipeline.legacy_mojibake.undo_legacy_as_latin`: cp1251, KOI8
+   or cp1253 read as cp1252 or Latin-1 (``Ïðèâåò`` for ``Привет``); first,
+   as short KOI8 mojibake also reads as GBK.
 1. :func:`undo_cjk_as_latin`: GBK or Big5 text read as cp1252 or Latin-1
    (``Ò»Ð©`` for ``一些``), also under one more layer of UTF-8 mojibake.
    ftfy cannot undo it, and it keeps a Chinese reading only on evidence.
@@ -39,6 +42,7 @@ from ftfy.badness import is_bad
 
 from .config import settings
 from .document import Document
+from .legacy_mojibake import undo_legacy_as_latin
 from .script import HAN, HAN_CLASS
 
 FTFY_CONFIG = ftfy.TextFixerConfig(
@@ -402,6 +406,10 @@ def _repair_line(line: str) -> list[tuple[str, str]]:
         steps.append((line, "ftfy:" + ",".join(["apply unescape_html"] * passes)))
     for _ in range(MAX_ROUNDS):
         before = line
+        fixed = undo_legacy_as_latin(line)
+        if fixed is not None:
+            line = fixed[0]
+            steps.append((line, f"repair:legacy_as_cp1252 {fixed[1]}"))
         fixed = undo_cjk_as_latin(line)
         if fixed is not None:
             line = fixed[0]

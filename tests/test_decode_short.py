@@ -28,3 +28,16 @@ def test_random_high_bytes_are_still_undecodable():
 
     with pytest.raises(Rejected):
         decode_bytes(bytes(range(128, 256)) * 3)
+
+
+CYRILLIC_GREEK = [c for c in PAGES if c["codec"] in ("cp1251", "koi8-r", "koi8-u", "cp1253", "iso8859-7")]
+
+
+@pytest.mark.parametrize("case", CYRILLIC_GREEK, ids=[c["label"] for c in CYRILLIC_GREEK])
+def test_cyrillic_and_greek_html_page_without_charset(case):
+    """A whole page in a Cyrillic or Greek code page, no charset declared anywhere."""
+    text = case["text"]
+    html = (f"<html><head><title>{text[:15]}</title></head><body><h1>{text[:25]}</h1>"
+            f"<p>{text}</p><p>{text}</p></body></html>")
+    decoded, _ = decode_bytes(html.encode(case["codec"]))
+    assert text in decoded
