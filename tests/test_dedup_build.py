@@ -183,6 +183,14 @@ def test_report_shows_clusters(farm, tmp_path):
     assert soup.select_one("#counts div[data-key='duplicates'] dd").get_text() == "5"
 
 
+def unrelated_page(tmp_path: Path) -> Path:
+    """A page on a topic no page of the farm shares."""
+    page = tmp_path / "unrelated.txt"
+    page.write_text("Tide tables list high and low water for each harbour, hour by hour, all year. " * 3,
+                    encoding="utf-8")
+    return page
+
+
 def test_explain_says_what_the_build_decided(farm, tmp_path, capsys):
     out = tmp_path / "out"
     build(farm, out)
@@ -197,9 +205,7 @@ def test_explain_says_what_the_build_decided(farm, tmp_path, capsys):
     assert main(["explain", "--dataset", str(out), str(new)]) == 0
     said = capsys.readouterr().out
     assert "would be a near duplicate of" in said and "a_en_iron.txt" in said
-    unrelated = tmp_path / "unrelated.txt"
-    unrelated.write_text("Tide tables list high and low water for each harbour, hour by hour, all year. " * 3,
-                         encoding="utf-8")
+    unrelated = unrelated_page(tmp_path)
     assert main(["explain", "--dataset", str(out), str(unrelated)]) == 0
     said = capsys.readouterr().out
     assert "copies none of its 7 kept articles" in said, said
@@ -216,8 +222,6 @@ def test_explain_reads_a_sharded_dataset(farm, tmp_path, capsys, monkeypatch):
     assert main(["explain", "--dataset", str(out), str(farm / "d_zh_kettle_copy.html")]) == 0
     said = capsys.readouterr().out
     assert "dedup: near duplicate of" in said and "a_zh_kettle.txt" in said
-    unrelated = tmp_path / "unrelated.txt"
-    unrelated.write_text("Tide tables list high and low water for each harbour, hour by hour, all year. " * 3,
-                         encoding="utf-8")
+    unrelated = unrelated_page(tmp_path)
     assert main(["explain", "--dataset", str(out), str(unrelated)]) == 0
     assert "copies none of its 7 kept articles" in capsys.readouterr().out
