@@ -22,7 +22,7 @@ the up-to-date check compares.
 
 from __future__ import annotations
 
-import gzip
+import contextlib
 import hashlib
 import json
 import os
@@ -45,6 +45,7 @@ from .document import Rejected
 from .page import TRANSIENT, page_task, rejection, run_page  # noqa: F401 (run_page: the API)
 from .progress import Progress
 from .readers import Record, iter_inputs, list_inputs, read_input, read_records, read_stream, sniff, symlink_problem  # noqa: F401
+from .records import read_jsonl
 from .writers import OUTPUTS, OutLocked, Writers, check_choices, inputs_name, lock_out_dir, output_names, shard_name  # noqa: F401
 
 LIBRARIES = ("chardet", "charset-normalizer", "ftfy", "langdetect", "lxml", "opencc",
@@ -463,9 +464,9 @@ def _up_to_date(out_dir: Path, fp: str, inputs, listing: _Listing, summary: Summ
     if listed not in outputs:
         return False
     try:
-        with _open_text(out_dir / listed) as old:
+        with contextlib.closing(read_jsonl(out_dir / listed)) as old:
             for _, entry, _ in inputs:  # the first difference ends the check: the rest is not hashed twice
-                line = json.loads(next(old, "null"))
+                line = next(old, None)
                 if not isinstance(line, dict) or [line.get(k) for k in ("path", "sha256", "bytes")] != [
                         entry["path"], entry["sha256"], entry["bytes"]]:
                     return False
@@ -480,13 +481,6 @@ def _up_to_date(out_dir: Path, fp: str, inputs, listing: _Listing, summary: Summ
     summary.documents = counts.get("documents", 0)
     summary.articles, summary.rejected = counts.get("articles", 0), counts.get("rejected", 0)
     return True
-
-
-def _open_text(path: Path):
-    """A JSON Lines file of the dataset, gzipped or not, for reading."""
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
 
 
 def _manifest(fp: str, inputs: dict, tally: _Tally, summary: Summary, duplicates: dict) -> dict:
